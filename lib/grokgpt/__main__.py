@@ -1,0 +1,5 @@
+import sys
+
+from grokgpt.cli import main
+
+sys.exit(main())

@@ -1,0 +1,75 @@
+"""Checkpoints: one file with the weights, the model config, the tokenizer and what the task is.
+
+A checkpoint answers prompts on its own (`python -m grokgpt sample ckpt.pt --prompt "3/5="`). It is written to a
+temporary file beside its target and renamed into place, so an interrupted save never leaves a half-written
+file and never destroys the checkpoint that was there before (nanoGPT stores its config the same way).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from grokgpt import tokenizers
+from grokgpt.model import GPT, GPTConfig
+from grokgpt.tokenizers import Tokenizer
+
+FORMAT = "grokgpt-checkpoint/1"
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, unreadable or not one of ours."""
+
+
+@dataclass
+class Checkpoint:
+    model: GPT
+    tokenizer: Tokenizer
+    info: dict  # the task ("sentence" or "modular", with p, ops, answer_tokens) and the run's configs
+
+
+def atomic_write(path: Path, write) -> None:
+    """Call write(tmp_path), then rename tmp_path onto path; on failure, remove tmp_path and re-raise."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise NotADirectoryError(f"{path.parent} is a file, not a directory")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def save(path: str | Path, model: GPT, tokenizer: Tokenizer, info: dict) -> None:
+    state = {
+        "format": FORMAT,
+        "model_config": model.config.to_dict(),
+        "tokenizer": tokenizer.to_dict(),
+        "info": info,
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+    }
+    atomic_write(Path(path), lambda tmp: torch.save(state, tmp))
+
+
+def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
+    """Load a checkpoint; raise CheckpointError with one readable line if it is missing or damaged."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location=device, weights_only=True)
+    except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError ... for damaged files
+        reason = (str(err).strip() or type(err).__name__).splitlines()[0].split(". ")[0]
+        raise CheckpointError(f"{path} is not a readable checkpoint (truncated or not a torch file): {reason}") from None
+    if not isinstance(state, dict) or state.get("format") != FORMAT:
+        raise CheckpointError(f"{path} is a torch file but not a grokgpt checkpoint")
+    model = GPT(GPTConfig(**state["model_config"]))
+    model.load_state_dict(state["state_dict"])
+    return Checkpoint(model.to(device).eval(), tokenizers.from_dict(state["tokenizer"]), state["info"])

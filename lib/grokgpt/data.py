@@ -1,0 +1,313 @@
+"""Data sets: the one-sentence text of 01_overfit and modular arithmetic a ∘ b mod p.
+
+Modular arithmetic comes in two protocols:
+- `sample_with_replacement_seed_protocol`: the seed report's 5000 draws with replacement, kept for fidelity and
+  measured in 02_data (the same equation can land in train and test);
+- `split_leak_free`: every equation of the table once, shuffled by a seeded `torch.randperm` and sliced into
+  splits (minGPT's `adder` project does the same), which the experiments use.
+
+An equation is a tuple (a, op, b, c); on disk it is one line `a{op}b=c` (`3/5=40`). For training it becomes a
+row of token ids with the answer positions marked. A worked example with one token per residue, p = 97:
+
+    "3/5=40"  ->  tokens [3, 97, 5, 98, 40]        ("/" is id 97, "=" is id 98)
+              ->  x = [3, 97, 5, 98]   y = [-1, -1, -1, 40]   answer = [F, F, F, T]
+
+The model reads x and is scored at the "=" position only (y = -1 takes no loss). With characters the line is
+"3/5=40\\n", x = "3/5=40", and the answer is "40\\n": scored at the positions of "=", "4" and "0", and right only
+if all three are.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from grokgpt.tokenizers import CharTokenizer, NumberTokenizer, Tokenizer
+
+OPS = {  # c as a function of a, b and the modulus p
+    "+": lambda a, b, p: (a + b) % p,
+    "-": lambda a, b, p: (a - b) % p,
+    "/": lambda a, b, p: (a * pow(b, -1, p)) % p,  # a · b⁻¹; defined for b ≢ 0 and prime p
+}
+SPLITS = ("train", "val", "test")
+ARITH_CHARS = "0123456789" + "".join(OPS) + "=\n"  # the character alphabet of every arithmetic data set
+EQUATION = re.compile(r"^(\d+)([-+/])(\d+)=(\d+)$")
+
+Equation = tuple[int, str, int, int]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Configs: a data set is a frozen config, stored with every run so that the run can be rebuilt
+
+
+@dataclass(frozen=True)
+class SentenceConfig:
+    text: str = "I love machine learning"  # the sentence to overfit
+    block_size: int = 16  # context length, characters
+
+    def __post_init__(self):
+        if len(self.text) < 2:
+            raise ValueError(f"the text must have at least 2 characters, got {self.text!r}")
+        if not isinstance(self.block_size, int) or self.block_size < 1:
+            raise ValueError(f"block_size must be a positive integer, got {self.block_size!r}")
+
+
+@dataclass(frozen=True)
+class ModularConfig:
+    p: int = 97  # the modulus
+    ops: str = "/"  # operations mixed in one data set, e.g. "+-"
+    fractions: tuple[float, ...] = (0.5, 0.5)  # of the table, for train, val[, test]
+    seed: int = 0  # permutation of the table
+    tokens: str = "number"  # "number": one token per residue; "char": the seed's characters
+    loss_on: str = "answer"  # "answer": loss on the answer only; "all": every next token (the seed's way)
+
+    def __post_init__(self):
+        check_modulus(self.p, self.ops)
+        check_fractions(self.fractions)
+        if self.tokens not in ("number", "char"):
+            raise ValueError(f"tokens must be 'number' or 'char', got {self.tokens!r}")
+        if self.loss_on not in ("answer", "all"):
+            raise ValueError(f"loss_on must be 'answer' or 'all', got {self.loss_on!r}")
+        object.__setattr__(self, "fractions", tuple(float(f) for f in self.fractions))
+
+
+def check_modulus(p: int, ops: str) -> None:
+    """Raise ValueError unless p is a usable modulus for every operation in ops."""
+    if not isinstance(p, int) or isinstance(p, bool) or p < 2:
+        raise ValueError(f"the modulus p must be an integer >= 2, got {p!r}")
+    unknown = set(ops) - set(OPS)
+    if not ops or unknown:
+        raise ValueError(f"operations must be drawn from {''.join(OPS)!r}, got {ops!r}")
+    if "/" in ops and not is_prime(p):
+        raise ValueError(f"division needs a prime modulus; {p} is not prime")
+
+
+def check_fractions(fractions: tuple[float, ...]) -> None:
+    if not 1 <= len(fractions) <= len(SPLITS) or any(not 0 < f <= 1 for f in fractions):
+        raise ValueError(f"give 1 to 3 split fractions in (0, 1], got {fractions!r}")
+    if abs(sum(fractions) - 1) > 1e-9:
+        raise ValueError(f"split fractions must sum to 1, got {fractions!r} (sum {sum(fractions):g})")
+
+
+def is_prime(n: int) -> bool:
+    return n >= 2 and all(n % d for d in range(2, int(n**0.5) + 1))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Equations: the table, the two split protocols, the text format
+
+
+def table(p: int, ops: str) -> list[Equation]:
+    """Every equation a ∘ b = c with a, b in 0..p-1 (b != 0 for "/"), in a fixed order."""
+    check_modulus(p, ops)
+    return [(a, op, b, OPS[op](a, b, p)) for op in ops for a in range(p) for b in range(op == "/", p)]
+
+
+def split_leak_free(equations: list[Equation], fractions: tuple[float, ...], seed: int) -> dict[str, list[Equation]]:
+    """Shuffle with a seeded generator and slice into train/val[/test]: every equation lands in one split."""
+    check_fractions(fractions)
+    order = torch.randperm(len(equations), generator=torch.Generator().manual_seed(seed)).tolist()
+    bounds = [round(sum(fractions[: i + 1]) * len(equations)) for i in range(len(fractions))]
+    starts = [0, *bounds[:-1]]
+    return {name: [equations[j] for j in order[s:e]] for name, s, e in zip(SPLITS, starts, bounds)}
+
+
+def sample_with_replacement_seed_protocol(p: int, n: int = 5000, seed: int = 0) -> dict[str, list[Equation]]:
+    """The seed report's protocol, as written there: n draws with replacement, shuffled, split 40/40/20.
+
+    Note `random.randint` includes both ends, so a can be p and b can be p (≡ 0): operands outside 0..p-1 and
+    duplicates within and across splits occur. 02_data measures both.
+    """
+    check_modulus(p, "+-")
+    rng = random.Random(seed)
+    samples = []
+    for _ in range(n):
+        a = rng.randint(0, p)
+        b = rng.randint(1, p)
+        op = rng.choice(["+", "-"])
+        samples.append((a, op, b, OPS[op](a, b, p)))
+    rng.shuffle(samples)
+    train_end, val_end = int(n * 0.4), int(n * 0.8)
+    return {"train": samples[:train_end], "val": samples[train_end:val_end], "test": samples[val_end:]}
+
+
+def format_equation(a: int, op: str, b: int, c: int) -> str:
+    return f"{a}{op}{b}={c}"
+
+
+def read_equations(path: str | Path, p: int | None = None) -> list[Equation]:
+    """Read one equation a line (`12+85=0`). A malformed line, or with p given a line that is not true mod p,
+    raises ValueError naming the file and the line."""
+    path = Path(path)
+    equations = []
+    for number, line in enumerate(path.read_text().splitlines(), start=1):
+        match = EQUATION.match(line.strip())
+        if not match:
+            raise ValueError(f"{path}:{number}: not an equation of the form a+b=c: {line!r}")
+        a, op, b, c = int(match[1]), match[2], int(match[3]), int(match[4])
+        if p is not None and (op == "/" and b % p == 0 or c != OPS[op](a, b, p)):
+            raise ValueError(f"{path}:{number}: {line.strip()} is not true mod {p}")
+        equations.append((a, op, b, c))
+    return equations
+
+
+def read_split_files(directory: str | Path, p: int | None = None) -> dict[str, list[Equation]]:
+    """Read train_*.txt, val_*.txt and test_*.txt (those present) from a directory, checked against p if given."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise FileNotFoundError(f"no data directory {directory}")
+    if p is not None:
+        check_modulus(p, "+-")
+    splits = {}
+    for split in SPLITS:
+        files = sorted(directory.glob(f"{split}_*.txt"))
+        if len(files) > 1:
+            raise ValueError(f"{directory} holds several {split}_*.txt files: {', '.join(f.name for f in files)}")
+        if files:
+            splits[split] = read_equations(files[0], p)
+    if not splits.get("train"):
+        raise ValueError(f"{directory} has no non-empty train_*.txt file")
+    return splits
+
+
+def write_split_files(splits: dict[str, list[Equation]], directory: str | Path, name: str) -> list[Path]:
+    """Write `{split}_{name}.txt` files, one equation a line, each atomically. Returns the paths."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for split, equations in splits.items():
+        path = directory / f"{split}_{name}.txt"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text("".join(format_equation(*e) + "\n" for e in equations))
+        tmp.replace(path)
+        paths.append(path)
+    return paths
+
+
+def check_prompt(prompt: str, p: int, ops: str) -> None:
+    """Raise ValueError unless prompt is `a{op}b=` with operands in 0..p-1 and b != 0 for division."""
+    match = re.fullmatch(r"(\d+)([-+/])(\d+)=", prompt.strip())
+    if not match:
+        raise ValueError(f"prompt {prompt!r} is not of the form a{ops[0]}b= (for example 3{ops[0]}5=)")
+    a, op, b = int(match[1]), match[2], int(match[3])
+    if op not in ops:
+        raise ValueError(f"prompt {prompt!r}: this model was trained on {' '.join(ops)} only")
+    if max(a, b) >= p:
+        raise ValueError(f"prompt {prompt!r}: operands must be residues 0..{p - 1}")
+    if op == "/" and b % p == 0:
+        raise ValueError(f"prompt {prompt!r}: division by 0 is undefined mod {p}")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Tensors for training
+
+
+@dataclass
+class Rows:
+    """One split as tensors: inputs x, targets y (-1: no loss) and the answer positions, all (N, T)."""
+
+    x: torch.Tensor
+    y: torch.Tensor
+    answer: torch.Tensor
+
+    def __len__(self) -> int:
+        return len(self.x)
+
+
+@dataclass
+class Dataset:
+    """Splits of rows with the tokenizer that made them; `info` describes the task for checkpoints."""
+
+    splits: dict[str, Rows]
+    tokenizer: Tokenizer
+    start: int  # first position that carries a target: the model may skip computing earlier outputs
+    info: dict = field(default_factory=dict)
+    config: SentenceConfig | ModularConfig | None = None  # what rebuilds it (None: read from files)
+
+    @property
+    def block_size(self) -> int:
+        return self.splits["train"].x.size(1)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.tokenizer.vocab_size
+
+
+def encode_equations(
+    splits: dict[str, list[Equation]], tokenizer: Tokenizer, loss_on: str = "answer"
+) -> dict[str, Rows]:
+    """Token rows for each split, padded to one common length; the answer is everything after "="."""
+    tail = "\n" if tokenizer.kind == "char" else ""  # characters need an end mark: answers vary in length
+    seqs = {s: [tokenizer.encode(format_equation(*e) + tail) for e in eqs] for s, eqs in splits.items()}
+    T = max(len(seq) for split in seqs.values() for seq in split) - 1
+    equals, pad = tokenizer.encode("=")[0], tokenizer.encode(tail or "0")[0]
+    rows = {}
+    for split, split_seqs in seqs.items():
+        x = torch.full((len(split_seqs), T), pad, dtype=torch.long)
+        y = torch.full((len(split_seqs), T), -1, dtype=torch.long)
+        answer = torch.zeros((len(split_seqs), T), dtype=torch.bool)
+        for i, seq in enumerate(split_seqs):
+            n = len(seq) - 1
+            x[i, :n], y[i, :n] = torch.tensor(seq[:-1]), torch.tensor(seq[1:])
+            answer[i, seq.index(equals) : n] = True
+        if loss_on == "answer":
+            y[~answer] = -1
+        rows[split] = Rows(x, y, answer)
+    return rows
+
+
+def _first_target(rows: dict[str, Rows]) -> int:
+    has_target = torch.cat([r.y != -1 for r in rows.values()]).any(dim=0)
+    return int(has_target.nonzero()[0])
+
+
+def arithmetic(
+    splits: dict[str, list[Equation]], p: int, tokens: str = "number", loss_on: str = "answer"
+) -> Dataset:
+    """A data set from given splits of equations (generated, or read from the seed's text files)."""
+    ops = "".join(sorted({e[1] for eqs in splits.values() for e in eqs}))
+    tokenizer = NumberTokenizer(p, ops) if tokens == "number" else CharTokenizer(list(ARITH_CHARS))
+    rows = encode_equations(splits, tokenizer, loss_on)
+    answer_len = 1 if tokens == "number" else len(str(p - 1)) + 1  # + the end mark
+    info = {"task": "modular", "p": p, "ops": ops, "answer_tokens": answer_len}
+    return Dataset(rows, tokenizer, start=_first_target(rows), info=info)
+
+
+def modular(cfg: ModularConfig) -> Dataset:
+    """The leak-free data set: the whole table, shuffled by cfg.seed, split by cfg.fractions."""
+    splits = split_leak_free(table(cfg.p, cfg.ops), cfg.fractions, cfg.seed)
+    ds = arithmetic(splits, cfg.p, cfg.tokens, cfg.loss_on)
+    ds.config = cfg
+    return ds
+
+
+def sentence(cfg: SentenceConfig) -> Dataset:
+    """Every window of the text of length n = min(block_size, len - 1), scored as generation will use it.
+
+    Generating from the first character, the model predicts character k from text[max(0, k - n):k], the context
+    nanoGPT's generate() crops to. So the first window is scored at every position and each later window only
+    at its last, where it sees a full context. (Scoring every position of every window would ask for two
+    answers to one question: in "I love machine learning" a window starting at either space sees only " ".)
+    Accuracy 1.0 on this data set means greedy generation from the first character recites the whole text.
+    """
+    tokenizer = CharTokenizer.from_text(cfg.text)
+    ids = torch.tensor(tokenizer.encode(cfg.text))
+    n = min(cfg.block_size, len(ids) - 1)
+    x = torch.stack([ids[k : k + n] for k in range(len(ids) - n)])
+    y = torch.stack([ids[k + 1 : k + n + 1] for k in range(len(ids) - n)])
+    answer = torch.zeros_like(x, dtype=torch.bool)
+    answer[0, :], answer[1:, -1] = True, True
+    rows = Rows(x, y.masked_fill(~answer, -1), answer)
+    return Dataset({"train": rows}, tokenizer, start=0, info={"task": "sentence", "text": cfg.text}, config=cfg)
+
+
+def build(cfg: SentenceConfig | ModularConfig) -> Dataset:
+    return sentence(cfg) if isinstance(cfg, SentenceConfig) else modular(cfg)
+
+
+def config_to_dict(cfg: SentenceConfig | ModularConfig) -> dict:
+    return {"kind": type(cfg).__name__, **asdict(cfg)}

@@ -1,0 +1,54 @@
+"""Answer prompts with a trained model: greedy (or sampled) completion, many prompts in one batch.
+
+Prompts of the same token length are generated together; the results come back in the order given. Models that
+were trained with an end mark ("\\n", the character tokenizer on arithmetic) stop there.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import torch
+
+from grokgpt import data
+from grokgpt.checkpoint import Checkpoint
+
+END = "\n"
+
+
+def check_prompts(ckpt: Checkpoint, prompts: list[str]) -> None:
+    """Raise ValueError for the first prompt the checkpoint cannot answer (empty, unknown token, bad operand)."""
+    for prompt in prompts:
+        if not prompt:
+            raise ValueError("empty prompt: give at least one character")
+        if ckpt.info.get("task") == "modular":
+            data.check_prompt(prompt, ckpt.info["p"], ckpt.info["ops"])
+        ckpt.tokenizer.encode(prompt)
+
+
+def complete(
+    ckpt: Checkpoint, prompts: list[str], steps: int | None = None, temperature: float = 0.0, seed: int = 0
+) -> list[str]:
+    """Each prompt followed by its completion of up to `steps` tokens (default: the task's answer length)."""
+    check_prompts(ckpt, prompts)
+    if steps is None:
+        steps = ckpt.info.get("answer_tokens")
+        if steps is None:
+            raise ValueError("give the number of tokens to generate (--steps)")
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    model, tokenizer = ckpt.model, ckpt.tokenizer
+    device = next(model.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    by_length = defaultdict(list)
+    for i, prompt in enumerate(prompts):
+        by_length[len(tokenizer.encode(prompt))].append(i)
+    stops = ckpt.info.get("task") == "modular" and tokenizer.kind == "char"
+    out = [""] * len(prompts)
+    for indices in by_length.values():
+        idx = torch.tensor([tokenizer.encode(prompts[i]) for i in indices], device=device)
+        new = model.generate(idx, steps, temperature=temperature, generator=generator)[:, idx.size(1) :]
+        for i, ids in zip(indices, new.tolist()):
+            text = tokenizer.decode(ids)
+            out[i] = prompts[i] + (text.split(END)[0] if stops else text)
+    return out

@@ -1,0 +1,171 @@
+"""Training: one task-agnostic loop (AdamW, linear warmup, optional Grokfast filter) that returns its metrics.
+
+`train(model, data, cfg)` samples batches from the train split, evaluates every split in full at an interval
+(loss in float64; accuracy is the exact match of the whole answer), and returns a long pandas DataFrame with
+columns step, split, loss, acc, lr, elapsed_s. The only output is a tqdm bar. It follows minGPT's trainer:
+the task lives in the data set, never in the loop.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+import torch
+from torch.nn import functional as F
+from tqdm import tqdm
+
+from grokgpt.data import Dataset, Rows
+from grokgpt.grokfast import gradfilter_ema
+from grokgpt.model import GPT
+
+EVAL_CHUNK = 8192  # rows per forward pass when evaluating a whole split
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    max_steps: int = 20_000  # optimizer steps (the seed's --max_iters)
+    batch_size: int = 512  # rows per step, drawn with replacement from the train split
+    lr: float = 1e-3  # peak learning rate, held constant after the warmup
+    weight_decay: float = 1.0  # AdamW's decoupled decay on every parameter: drives grokking (05_ablations)
+    beta1: float = 0.9
+    beta2: float = 0.98  # the grokking papers' choice, more responsive than 0.999
+    warmup_steps: int = 10  # steps of linear warmup up to lr; 0 for none
+    eval_every: int = 100  # steps between full evaluations of every split
+    stop_acc: float | None = None  # stop once stop_split accuracy has stayed >= stop_acc ...
+    stop_after: int = 0  # ... for this many steps (evaluated at eval_every)
+    stop_split: str = "val"  # the split watched for stopping (train when the data set has no such split)
+    grokfast_alpha: float = 0.98  # EMA decay of the Grokfast filter
+    grokfast_lamb: float = 0.0  # amplification of the slow gradient; 0 turns Grokfast off
+    seed: int = 0  # model initialisation and batch order
+    device: str = "auto"  # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "mps"
+
+    def __post_init__(self):
+        for name in ("max_steps", "batch_size", "warmup_steps", "eval_every", "stop_after", "seed"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+            if value < (1 if name in ("batch_size", "eval_every") else 0):
+                raise ValueError(f"{name} must be {'positive' if name in ('batch_size', 'eval_every') else '>= 0'}, got {value}")
+        if not self.lr > 0 or self.weight_decay < 0:
+            raise ValueError(f"lr must be > 0 and weight_decay >= 0, got {self.lr!r} and {self.weight_decay!r}")
+        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1 and 0 <= self.grokfast_alpha < 1):
+            raise ValueError("beta1, beta2 and grokfast_alpha must be in [0, 1)")
+        if self.stop_acc is not None and not 0 < self.stop_acc <= 1:
+            raise ValueError(f"stop_acc must be in (0, 1], got {self.stop_acc!r}")
+        if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
+            raise ValueError(f"device must be auto, cpu, cuda or mps, got {self.device!r}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def lr_at(step: int, cfg: TrainConfig) -> float:
+    """Learning rate of the update at `step` (0-based): lr·(step + 1)/(warmup_steps + 1) during the warmup,
+    then lr, constant. So lr_at(0) > 0 and lr_at(warmup_steps) == lr."""
+    if step >= cfg.warmup_steps:
+        return cfg.lr
+    return cfg.lr * (step + 1) / (cfg.warmup_steps + 1)
+
+
+def resolve_device(device: str = "auto") -> torch.device:
+    """"auto" picks CUDA, then Apple's MPS, then the CPU; anything else is taken as given."""
+    if device != "auto":
+        return torch.device(device)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def set_seed(seed: int) -> None:
+    """Seed every generator that touches a run (Python's and torch's, on every device)."""
+    random.seed(seed)
+    torch.manual_seed(seed)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Evaluation
+
+
+@torch.no_grad()
+def evaluate(model: GPT, rows: Rows, start: int = 0) -> tuple[float, float]:
+    """Mean loss (float64, over target positions) and exact-match answer accuracy of a whole split."""
+    was_training = model.training
+    model.eval()
+    loss_sum, n_targets, n_correct = 0.0, 0, 0
+    for i in range(0, len(rows), EVAL_CHUNK):
+        x, y, answer = (t[i : i + EVAL_CHUNK, start:] for t in (rows.x, rows.y, rows.answer))
+        logits, _ = model(rows.x[i : i + EVAL_CHUNK], start=start)  # (B, T - start, V)
+        loss_sum += F.cross_entropy(
+            logits.double().flatten(0, 1), y.flatten(), ignore_index=-1, reduction="sum"
+        ).item()
+        n_targets += int((y != -1).sum())
+        n_correct += int(((logits.argmax(-1) == y) | ~answer).all(dim=1).sum())
+    model.train(was_training)
+    return loss_sum / max(n_targets, 1), n_correct / len(rows)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The loop
+
+
+def train(
+    model: GPT,
+    data: Dataset,
+    cfg: TrainConfig,
+    callback: Callable[[int, GPT, pd.DataFrame], None] | None = None,
+    desc: str = "train",
+) -> pd.DataFrame:
+    """Train model in place on data; return the metrics (columns step, split, loss, acc, lr, elapsed_s).
+
+    Every eval_every steps (and at steps 0 and the last) each split is evaluated in full and, if given,
+    callback(step, model, rows_of_that_evaluation) is called, for example to keep a snapshot.
+    """
+    device = resolve_device(cfg.device)
+    torch.manual_seed(cfg.seed)  # the batch order; the caller seeded the initialisation (see runs.build_model)
+    model.to(device).train()
+    splits = {name: Rows(*(t.to(device) for t in (r.x, r.y, r.answer))) for name, r in data.splits.items()}
+    train_rows = splits["train"]
+    watched = cfg.stop_split if cfg.stop_split in splits else "train"
+    optimizer = torch.optim.AdamW(
+        model.parameters(), lr=lr_at(0, cfg), betas=(cfg.beta1, cfg.beta2), weight_decay=cfg.weight_decay
+    )
+    generator = torch.Generator(device=device).manual_seed(cfg.seed)
+    ema, records, held_since, t0 = None, [], None, time.perf_counter()
+    bar = tqdm(total=cfg.max_steps, desc=desc, unit="step", file=sys.stderr, mininterval=1.0, dynamic_ncols=True)
+    for step in range(cfg.max_steps + 1):
+        if step % cfg.eval_every == 0 or step == cfg.max_steps:
+            elapsed = time.perf_counter() - t0
+            now = [
+                dict(step=step, split=name, loss=loss, acc=acc, lr=lr_at(step, cfg), elapsed_s=elapsed)
+                for name, (loss, acc) in ((n, evaluate(model, r, data.start)) for n, r in splits.items())
+            ]
+            records += now
+            accs = {r["split"]: r["acc"] for r in now}
+            bar.set_postfix({f"{name} acc": f"{acc:.3f}" for name, acc in accs.items()}, refresh=False)
+            if callback is not None:
+                callback(step, model, pd.DataFrame(now))
+            held = cfg.stop_acc is not None and accs[watched] >= cfg.stop_acc
+            held_since = (step if held_since is None else held_since) if held else None
+            if held and step - held_since >= cfg.stop_after:
+                break
+        if step == cfg.max_steps:
+            break
+        for group in optimizer.param_groups:
+            group["lr"] = lr_at(step, cfg)
+        idx = torch.randint(len(train_rows), (cfg.batch_size,), device=device, generator=generator)
+        _, loss = model(train_rows.x[idx], train_rows.y[idx], start=data.start)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grokfast_lamb > 0:
+            ema = gradfilter_ema(model, ema, cfg.grokfast_alpha, cfg.grokfast_lamb)
+        optimizer.step()
+        bar.update()
+    bar.close()
+    return pd.DataFrame.from_records(records)
