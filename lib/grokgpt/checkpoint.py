@@ -67,7 +67,9 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
         state = torch.load(path, map_location=device, weights_only=True)
     except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError ... for damaged files
         reason = (str(err).strip() or type(err).__name__).splitlines()[0].split(". ")[0]
-        raise CheckpointError(f"{path} is not a readable checkpoint (truncated or not a torch file): {reason}") from None
+        raise CheckpointError(
+            f"{path} is not a readable checkpoint (truncated or not a torch file): {reason}"
+        ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a torch file but not a grokgpt checkpoint")
     model = GPT(GPTConfig(**state["model_config"]))

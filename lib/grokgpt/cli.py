@@ -45,19 +45,32 @@ def _int(minimum: int):
 def _add_model_flags(p: argparse.ArgumentParser, n_layer: int, n_head: int, n_embd: int) -> None:
     p.add_argument("--n_layer", type=_int(1), default=n_layer, help=f"transformer blocks (default {n_layer})")
     p.add_argument("--n_head", type=_int(1), default=n_head, help=f"attention heads per block (default {n_head})")
-    p.add_argument("--n_embd", type=_int(1), default=n_embd, help=f"embedding width, a multiple of n_head (default {n_embd})")
+    p.add_argument(
+        "--n_embd", type=_int(1), default=n_embd, help=f"embedding width, a multiple of n_head (default {n_embd})"
+    )
 
 
 def _add_train_flags(p: argparse.ArgumentParser, defaults: TrainConfig, out_dir: str) -> None:
     d = defaults
     p.add_argument("--batch_size", type=_int(1), default=d.batch_size, help=f"rows per step (default {d.batch_size})")
     p.add_argument("--max_iters", type=_int(0), default=d.max_steps, help=f"optimizer steps (default {d.max_steps})")
-    p.add_argument("--eval_interval", type=_int(1), default=d.eval_every, help=f"steps between evaluations (default {d.eval_every})")
+    p.add_argument(
+        "--eval_interval",
+        type=_int(1),
+        default=d.eval_every,
+        help=f"steps between evaluations (default {d.eval_every})",
+    )
     p.add_argument("--lr", type=float, default=d.lr, help=f"peak learning rate (default {d.lr:g})")
-    p.add_argument("--weight_decay", type=float, default=d.weight_decay, help=f"AdamW weight decay (default {d.weight_decay:g})")
-    p.add_argument("--warmup", type=_int(0), default=d.warmup_steps, help=f"linear warmup steps (default {d.warmup_steps})")
+    p.add_argument(
+        "--weight_decay", type=float, default=d.weight_decay, help=f"AdamW weight decay (default {d.weight_decay:g})"
+    )
+    p.add_argument(
+        "--warmup", type=_int(0), default=d.warmup_steps, help=f"linear warmup steps (default {d.warmup_steps})"
+    )
     p.add_argument("--seed", type=_int(0), default=d.seed, help=f"random seed (default {d.seed})")
-    p.add_argument("--device", default=d.device, help="auto (CUDA, then MPS, then CPU), cpu, cuda or mps (default auto)")
+    p.add_argument(
+        "--device", default=d.device, help="auto (CUDA, then MPS, then CPU), cpu, cuda or mps (default auto)"
+    )
     p.add_argument("--out_dir", default=out_dir, help=f"where model.pt and metrics.csv go (default {out_dir})")
 
 
@@ -65,36 +78,79 @@ def build_parser() -> Parser:
     parser = Parser(prog="grokgpt", description="A tiny GPT on one sentence and on modular arithmetic.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
 
-    p = sub.add_parser("train", help="overfit a text file, character by character", description="Overfit the text of a file, character by character (01_overfit).")
+    p = sub.add_parser(
+        "train",
+        help="overfit a text file, character by character",
+        description="Overfit the text of a file, character by character (01_overfit).",
+    )
     p.add_argument("text_file", help="the text to learn (one sentence; a trailing newline is dropped)")
     _add_model_flags(p, n_layer=1, n_head=2, n_embd=32)
     p.add_argument("--block_size", type=_int(1), default=16, help="context length in characters (default 16)")
     _add_train_flags(p, TrainConfig(max_steps=5000, batch_size=1, lr=3e-3, weight_decay=0.0, eval_every=500), "ckpt")
 
-    p = sub.add_parser("sample", help="complete prompts with a checkpoint", description="Print each prompt followed by the model's completion, one line per prompt, in order.")
+    p = sub.add_parser(
+        "sample",
+        help="complete prompts with a checkpoint",
+        description="Print each prompt followed by the model's completion, one line per prompt, in order.",
+    )
     p.add_argument("checkpoint", help="a model.pt written by train, arith or a notebook")
     p.add_argument("--prompt", action="append", default=[], help="a prompt; repeat the flag for several")
     p.add_argument("--prompts-file", dest="prompts_file", help="a file of prompts, one a line (blank lines skipped)")
-    p.add_argument("--steps", type=_int(0), help="tokens to generate (default: the answer length of an arithmetic model)")
+    p.add_argument(
+        "--steps", type=_int(0), help="tokens to generate (default: the answer length of an arithmetic model)"
+    )
     p.add_argument("--temperature", type=float, default=0.0, help="0 picks the likeliest token (default); > 0 samples")
     p.add_argument("--seed", type=_int(0), default=0, help="random seed when sampling (default 0)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
 
-    p = sub.add_parser("data", help="write modular-arithmetic data files", description="Write train_/val_/test_ files, one equation a line (12+85=0).")
+    p = sub.add_parser(
+        "data",
+        help="write modular-arithmetic data files",
+        description="Write train_/val_/test_ files, one equation a line (12+85=0).",
+    )
     p.add_argument("--prime", type=int, default=97, help="the modulus p (default 97)")
-    p.add_argument("--out", required=True, help="output directory; its name ends the file names (data/mod97 -> train_mod97.txt)")
-    p.add_argument("--protocol", choices=("leak-free", "seed"), default="leak-free", help="leak-free: every equation once, shuffled (default); seed: the seed report's 5000 draws with replacement")
+    p.add_argument(
+        "--out", required=True, help="output directory; its name ends the file names (data/mod97 -> train_mod97.txt)"
+    )
+    p.add_argument(
+        "--protocol",
+        choices=("leak-free", "seed"),
+        default="leak-free",
+        help="leak-free: every equation once, shuffled (default); seed: the seed report's 5000 draws with replacement",
+    )
     p.add_argument("--ops", default="+-", help="operations for the leak-free protocol, from + - / (default +-)")
-    p.add_argument("--fractions", type=float, nargs="+", default=[0.4, 0.4, 0.2], help="train val [test] fractions, summing to 1 (default 0.4 0.4 0.2)")
+    p.add_argument(
+        "--fractions",
+        type=float,
+        nargs="+",
+        default=[0.4, 0.4, 0.2],
+        help="train val [test] fractions, summing to 1 (default 0.4 0.4 0.2)",
+    )
     p.add_argument("--samples", type=_int(1), default=5000, help="draws for the seed protocol (default 5000)")
     p.add_argument("--seed", type=_int(0), default=0, help="shuffle seed (default 0)")
 
-    p = sub.add_parser("arith", help="train on modular arithmetic", description="Train on modular arithmetic, from data files or from the whole table (defaults: 04_grokking's setting).")
-    p.add_argument("data_dir", nargs="?", help="a directory of train_/val_/test_ files (default: generate the table of --op)")
+    p = sub.add_parser(
+        "arith",
+        help="train on modular arithmetic",
+        description="Train on modular arithmetic, from data files or from the whole table (defaults: 04_grokking's setting).",
+    )
+    p.add_argument(
+        "data_dir", nargs="?", help="a directory of train_/val_/test_ files (default: generate the table of --op)"
+    )
     p.add_argument("--prime", type=int, default=97, help="the modulus p (default 97)")
     p.add_argument("--op", default="/", help="operations of the generated table, from + - / (default /)")
-    p.add_argument("--train_frac", type=float, default=0.5, help="training fraction of the generated table; the rest is validation (default 0.5)")
-    p.add_argument("--tokens", choices=("number", "char"), default="number", help="number: one token per residue (default); char: the seed's characters")
+    p.add_argument(
+        "--train_frac",
+        type=float,
+        default=0.5,
+        help="training fraction of the generated table; the rest is validation (default 0.5)",
+    )
+    p.add_argument(
+        "--tokens",
+        choices=("number", "char"),
+        default="number",
+        help="number: one token per residue (default); char: the seed's characters",
+    )
     _add_model_flags(p, n_layer=2, n_head=4, n_embd=128)
     _add_train_flags(p, TrainConfig(), "ckpt")
     p.add_argument("--stop_acc", type=float, help="stop once validation accuracy has held this value ...")
@@ -116,7 +172,9 @@ def _out_dir(path: str) -> Path:
 
 def _fit(args, ds: data.Dataset, **train_kwargs) -> None:
     out = _out_dir(args.out_dir)
-    model_cfg = GPTConfig(block_size=ds.block_size, vocab_size=ds.vocab_size, n_layer=args.n_layer, n_head=args.n_head, n_embd=args.n_embd)
+    model_cfg = GPTConfig(
+        block_size=ds.block_size, vocab_size=ds.vocab_size, n_layer=args.n_layer, n_head=args.n_head, n_embd=args.n_embd
+    )
     train_cfg = TrainConfig(
         max_steps=args.max_iters, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
         warmup_steps=args.warmup, eval_every=args.eval_interval, seed=args.seed, device=args.device, **train_kwargs,
@@ -145,7 +203,15 @@ def cmd_arith(args) -> None:
     if args.data_dir:
         ds = data.arithmetic(data.read_split_files(args.data_dir, args.prime), args.prime, args.tokens)
     else:
-        ds = data.modular(data.ModularConfig(p=args.prime, ops=args.op, fractions=(args.train_frac, 1 - args.train_frac), seed=args.seed, tokens=args.tokens))
+        ds = data.modular(
+            data.ModularConfig(
+                p=args.prime,
+                ops=args.op,
+                fractions=(args.train_frac, 1 - args.train_frac),
+                seed=args.seed,
+                tokens=args.tokens,
+            )
+        )
     _fit(args, ds, stop_acc=args.stop_acc, stop_after=args.stop_after)
 
 

@@ -113,7 +113,7 @@ def split_leak_free(equations: list[Equation], fractions: tuple[float, ...], see
     order = torch.randperm(len(equations), generator=torch.Generator().manual_seed(seed)).tolist()
     bounds = [round(sum(fractions[: i + 1]) * len(equations)) for i in range(len(fractions))]
     starts = [0, *bounds[:-1]]
-    return {name: [equations[j] for j in order[s:e]] for name, s, e in zip(SPLITS, starts, bounds)}
+    return {name: [equations[j] for j in order[s:e]] for name, s, e in zip(SPLITS, starts, bounds, strict=False)}
 
 
 def sample_with_replacement_seed_protocol(p: int, n: int = 5000, seed: int = 0) -> dict[str, list[Equation]]:
@@ -265,9 +265,7 @@ def _first_target(rows: dict[str, Rows]) -> int:
     return int(has_target.nonzero()[0])
 
 
-def arithmetic(
-    splits: dict[str, list[Equation]], p: int, tokens: str = "number", loss_on: str = "answer"
-) -> Dataset:
+def arithmetic(splits: dict[str, list[Equation]], p: int, tokens: str = "number", loss_on: str = "answer") -> Dataset:
     """A data set from given splits of equations (generated, or read from the seed's text files)."""
     ops = "".join(sorted({e[1] for eqs in splits.values() for e in eqs}))
     tokenizer = NumberTokenizer(p, ops) if tokens == "number" else CharTokenizer(list(ARITH_CHARS))

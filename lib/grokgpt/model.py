@@ -162,9 +162,7 @@ class GPT(nn.Module):
         logits = self.lm_head(x)
         loss = None
         if targets is not None:
-            loss = F.cross_entropy(
-                logits.reshape(-1, logits.size(-1)), targets[:, start:].reshape(-1), ignore_index=-1
-            )
+            loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets[:, start:].reshape(-1), ignore_index=-1)
         return logits, loss
 
     @torch.no_grad()

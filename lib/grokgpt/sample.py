@@ -48,7 +48,7 @@ def complete(
     for indices in by_length.values():
         idx = torch.tensor([tokenizer.encode(prompts[i]) for i in indices], device=device)
         new = model.generate(idx, steps, temperature=temperature, generator=generator)[:, idx.size(1) :]
-        for i, ids in zip(indices, new.tolist()):
+        for i, ids in zip(indices, new.tolist(), strict=True):
             text = tokenizer.decode(ids)
             out[i] = prompts[i] + (text.split(END)[0] if stops else text)
     return out

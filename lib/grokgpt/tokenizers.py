@@ -39,8 +39,7 @@ class CharTokenizer:
         unknown = sorted(set(text) - set(self.stoi))
         if unknown:
             raise ValueError(
-                f"character(s) {', '.join(map(repr, unknown))} not in the model's vocabulary "
-                f"{''.join(self.chars)!r}"
+                f"character(s) {', '.join(map(repr, unknown))} not in the model's vocabulary {''.join(self.chars)!r}"
             )
         return [self.stoi[c] for c in text]
 

@@ -50,7 +50,9 @@ class TrainConfig:
             if not isinstance(value, int) or isinstance(value, bool):
                 raise ValueError(f"{name} must be an integer, got {value!r}")
             if value < (1 if name in ("batch_size", "eval_every") else 0):
-                raise ValueError(f"{name} must be {'positive' if name in ('batch_size', 'eval_every') else '>= 0'}, got {value}")
+                raise ValueError(
+                    f"{name} must be {'positive' if name in ('batch_size', 'eval_every') else '>= 0'}, got {value}"
+                )
         if not self.lr > 0 or self.weight_decay < 0:
             raise ValueError(f"lr must be > 0 and weight_decay >= 0, got {self.lr!r} and {self.weight_decay!r}")
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1 and 0 <= self.grokfast_alpha < 1):
@@ -73,7 +75,7 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
 
 
 def resolve_device(device: str = "auto") -> torch.device:
-    """"auto" picks CUDA, then Apple's MPS, then the CPU; anything else is taken as given."""
+    """ "auto" picks CUDA, then Apple's MPS, then the CPU; anything else is taken as given."""
     if device != "auto":
         return torch.device(device)
     if torch.cuda.is_available():
@@ -102,9 +104,7 @@ def evaluate(model: GPT, rows: Rows, start: int = 0) -> tuple[float, float]:
     for i in range(0, len(rows), EVAL_CHUNK):
         x, y, answer = (t[i : i + EVAL_CHUNK, start:] for t in (rows.x, rows.y, rows.answer))
         logits, _ = model(rows.x[i : i + EVAL_CHUNK], start=start)  # (B, T - start, V)
-        loss_sum += F.cross_entropy(
-            logits.double().flatten(0, 1), y.flatten(), ignore_index=-1, reduction="sum"
-        ).item()
+        loss_sum += F.cross_entropy(logits.double().flatten(0, 1), y.flatten(), ignore_index=-1, reduction="sum").item()
         n_targets += int((y != -1).sum())
         n_correct += int(((logits.argmax(-1) == y) | ~answer).all(dim=1).sum())
     model.train(was_training)

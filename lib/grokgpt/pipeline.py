@@ -1,0 +1,117 @@
+"""The report pipeline: execute notebooks through papermill, then export them as one HTML page and a PDF.
+
+    python -m grokgpt.pipeline run notebooks/01_overfit.ipynb reports/01_overfit.ipynb -p max_iters 500
+    python -m grokgpt.pipeline html reports/report.html reports/0*.ipynb
+    python -m grokgpt.pipeline pdf reports/report.html reports/report.pdf
+
+`run` passes everything after the two paths to papermill (`-p name value`, `-y yaml`) and replaces the output
+only when every cell succeeded: a failing notebook exits non-zero and leaves the previous report in place (its
+partial output is kept beside it as `.failed-<name>.ipynb` for reading). The Makefile chains the three steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import nbformat
+
+from grokgpt.checkpoint import atomic_write
+
+TITLE = "grokgpt: a tiny GPT that overfits, learns modular arithmetic, and groks modular division"
+
+
+def execute(source: Path, output: Path, papermill_args: list[str], cwd: Path | None = None) -> int:
+    """Run papermill's own command line on source; move the result to output only if it succeeded."""
+    from papermill.cli import papermill as papermill_cli
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    partial = output.with_name(f".failed-{output.name}")
+    args = [str(source), str(partial), "--kernel", "python3", "--cwd", str(cwd or Path.cwd()), *papermill_args]
+    try:
+        papermill_cli.main(args=args, standalone_mode=False)
+    except (Exception, SystemExit) as err:  # PapermillExecutionError carries the failing cell; a dead kernel exits
+        print(f"pipeline: {source} failed; partial output in {partial}\n{str(err).strip()[-2000:]}", file=sys.stderr)
+        return 1
+    tidy(partial)
+    partial.replace(output)
+    return 0
+
+
+def tidy(path: Path) -> None:
+    """Collapse each cell's progress-bar updates (carriage returns) to their final line, as Jupyter shows them."""
+    from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+    nb = nbformat.read(path, as_version=4)
+    CoalesceStreamsPreprocessor().preprocess(nb, {})
+    nbformat.write(nb, path)
+
+
+def merged_notebook(paths: list[Path]) -> nbformat.NotebookNode:
+    """One notebook of all cells, in order, without progress bars (stderr), under a generated title."""
+    notebooks = [nbformat.read(p, as_version=4) for p in paths]
+    merged = copy.deepcopy(notebooks[0])
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    contents = "\n".join(f"{i}. {p.stem}" for i, p in enumerate(paths, start=1))
+    merged.cells = [
+        nbformat.v4.new_markdown_cell(f"# {TITLE}\n\nGenerated {stamp} by `make report` from:\n\n{contents}")
+    ]
+    for nb in notebooks:
+        for cell in nb.cells:
+            if cell.cell_type == "code":
+                cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
+            merged.cells.append(cell)
+    return merged
+
+
+def export_html(paths: list[Path], output: Path) -> None:
+    """All notebooks in one HTML page, code hidden, figures embedded."""
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
+    )
+    html, _ = exporter.from_notebook_node(merged_notebook(paths))
+    atomic_write(output, lambda tmp: tmp.write_text(html, encoding="utf-8"))
+
+
+def export_pdf(html: Path, output: Path) -> None:
+    """Render the HTML report to PDF with WeasyPrint (pip-installable; no LaTeX, no browser)."""
+    import logging
+
+    from weasyprint import CSS, HTML
+
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)  # it warns about every CSS rule it ignores
+    page = CSS(string="@page { size: A4; margin: 14mm } body { font-size: 10pt } img { max-width: 100% }")
+    atomic_write(output, lambda tmp: HTML(filename=str(html)).write_pdf(tmp, stylesheets=[page]))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grokgpt.pipeline", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="execute one notebook through papermill")
+    p.add_argument("source", type=Path)
+    p.add_argument("output", type=Path)
+    p = sub.add_parser("html", help="export executed notebooks as one HTML page")
+    p.add_argument("output", type=Path)
+    p.add_argument("notebooks", type=Path, nargs="+")
+    p = sub.add_parser("pdf", help="render the HTML report to PDF")
+    p.add_argument("html", type=Path)
+    p.add_argument("output", type=Path)
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "run":
+        return execute(args.source, args.output, rest)
+    if rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    if args.command == "html":
+        export_html(args.notebooks, args.output)
+    else:
+        export_pdf(args.html, args.output)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,83 @@
+"""The standard figures, in one style: training curves (seed bands optional), and `save_figure` into figures/.
+
+Every function returns a matplotlib Figure and never shows it; notebooks display and save. Splits keep their
+colour in every figure (train blue, val orange, test green). This is the only module that knows `figures/`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.figure import Figure
+
+from grokgpt.checkpoint import atomic_write
+from grokgpt.runs import root
+
+FIGURES_DIR = Path("figures")
+SPLIT_COLORS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
+LINESTYLES = ["-", "--", ":", "-."]
+LABELS = {"acc": "accuracy (whole answer right)", "loss": "cross-entropy loss", "step": "step"}
+
+
+def use_style() -> None:
+    """One look for every figure: compact, gridded, readable at report width."""
+    plt.rcParams.update(
+        {
+            "figure.figsize": (6.4, 3.8),
+            "figure.dpi": 100,
+            "savefig.dpi": 150,
+            "savefig.bbox": "tight",
+            "axes.grid": True,
+            "grid.alpha": 0.3,
+            "axes.spines.top": False,
+            "axes.spines.right": False,
+            "axes.titlesize": 11,
+            "legend.fontsize": 8,
+            "legend.frameon": False,
+        }
+    )
+
+
+def save_figure(fig: Figure, name: str) -> Path:
+    """Write fig to figures/<name>.png under the project root (atomically) and return the path."""
+    path = root() / FIGURES_DIR / f"{name}.png"
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
+    return path
+
+
+def curves(
+    metrics: pd.DataFrame,
+    metric: str = "acc",
+    title: str = "",
+    logx: bool = False,
+    logy: bool = False,
+    style_by: str | None = None,
+    ax: plt.Axes | None = None,
+) -> Figure:
+    """`metric` against step, one colour per split; with `style_by` (a column such as "p") one line style per
+    value. Where several runs share a line (a "seed" column), the line is their median and the band spans
+    their min to max."""
+    use_style()
+    fig, ax = (ax.figure, ax) if ax is not None else plt.subplots()
+    styles = sorted(metrics[style_by].unique()) if style_by else [None]
+    for i, value in enumerate(styles):
+        sub = metrics if value is None else metrics[metrics[style_by] == value]
+        for split, rows in sub.groupby("split", sort=False):
+            stats = rows.groupby("step")[metric].agg(["median", "min", "max"])
+            steps = stats.index.to_numpy()
+            if logx:  # step 0 has no place on a log axis; plot it at 1
+                steps = steps.clip(min=1)
+            label = split if value is None else f"{split}, {style_by} = {value}"
+            color = SPLIT_COLORS.get(split)
+            ax.plot(steps, stats["median"], LINESTYLES[i % len(LINESTYLES)], color=color, label=label, lw=1.4)
+            if (stats["min"] != stats["max"]).any():
+                ax.fill_between(steps, stats["min"], stats["max"], color=color, alpha=0.15, lw=0)
+    ax.set(xlabel=LABELS["step"], ylabel=LABELS.get(metric, metric), title=title)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.legend()
+    return fig

@@ -1,0 +1,41 @@
+"""The report pipeline: a failing notebook changes nothing; a good one is exported to HTML and PDF."""
+
+import nbformat
+
+from grokgpt import pipeline
+
+
+def notebook(path, *sources):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A title")])
+    nb.cells += [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.cells[1].metadata["tags"] = ["parameters"]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_a_failing_notebook_leaves_the_previous_output(tmp_path):
+    src = notebook(tmp_path / "bad.ipynb", "x = 1  # a knob", "raise ValueError('boom')")
+    out = tmp_path / "reports" / "bad.ipynb"
+    out.parent.mkdir()
+    out.write_text("previous")
+    assert pipeline.execute(src, out, ["-p", "x", "2"], cwd=tmp_path) == 1
+    assert out.read_text() == "previous"
+
+
+def test_a_good_notebook_is_executed_tidied_and_exported(tmp_path):
+    src = notebook(
+        tmp_path / "good.ipynb",
+        "x = 1  # a knob",
+        "import sys\nfor i in range(3): print(f'\\r{i}', end='', file=sys.stderr)\nprint('x is', x)",
+    )
+    out = tmp_path / "reports" / "good.ipynb"
+    assert pipeline.execute(src, out, ["-p", "x", "7"], cwd=tmp_path) == 0
+    outputs = nbformat.read(out, as_version=4).cells[-1].outputs
+    assert [o.text for o in outputs if o.name == "stderr"] == ["2"]  # progress collapsed to its last state
+    assert any("x is 7" in o.text for o in outputs if o.name == "stdout")
+    pipeline.export_html([out], tmp_path / "report.html")
+    html = (tmp_path / "report.html").read_text()
+    assert "x is 7" in html and pipeline.TITLE in html and "print(" not in html  # code hidden
+    pipeline.export_pdf(tmp_path / "report.html", tmp_path / "report.pdf")
+    assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")

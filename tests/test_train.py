@@ -1,0 +1,90 @@
+import pandas as pd
+import pytest
+import torch
+
+from grokgpt import data
+from grokgpt.data import ModularConfig, SentenceConfig
+from grokgpt.grokfast import gradfilter_ema
+from grokgpt.model import GPTConfig
+from grokgpt.runs import build_model
+from grokgpt.train import TrainConfig, evaluate, lr_at, resolve_device, train
+
+
+def test_lr_schedule():
+    cfg = TrainConfig(lr=1e-3, warmup_steps=10)
+    assert 0 < lr_at(0, cfg) < 1e-3
+    assert lr_at(10, cfg) == 1e-3 and lr_at(5000, cfg) == 1e-3
+    assert all(lr_at(s, cfg) < lr_at(s + 1, cfg) for s in range(10))
+    assert lr_at(0, TrainConfig(lr=1e-3, warmup_steps=0)) == 1e-3
+
+
+@pytest.mark.parametrize(
+    "kw", [{"max_steps": -1}, {"max_steps": 1e4}, {"batch_size": 0}, {"lr": 0}, {"device": "tpu"}, {"stop_acc": 2}]
+)
+def test_train_config_rejects_nonsense(kw):
+    with pytest.raises(ValueError):
+        TrainConfig(**kw)
+
+
+def _sentence_setup(text="I love machine learning"):
+    ds = data.sentence(SentenceConfig(text))
+    cfg = GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=ds.block_size, vocab_size=ds.vocab_size)
+    return ds, build_model(cfg, seed=0)
+
+
+def test_sentence_overfits_within_1000_steps():
+    ds, model = _sentence_setup()
+    metrics = train(
+        model,
+        ds,
+        TrainConfig(
+            max_steps=1000, batch_size=1, lr=3e-3, weight_decay=0, warmup_steps=0, eval_every=100, device="cpu"
+        ),
+    )
+    assert list(metrics.columns) == ["step", "split", "loss", "acc", "lr", "elapsed_s"]
+    assert metrics.iloc[0].acc < 0.5 and metrics.iloc[-1].acc == 1.0 and metrics.iloc[-1].loss < 1e-2
+
+
+def test_evaluate_scores_the_whole_answer_in_float64():
+    ds, model = _sentence_setup("abcabd")
+    loss, acc = evaluate(model, ds.splits["train"])
+    assert isinstance(loss, float) and 0 <= acc <= 1
+
+
+def test_early_stop_after_holding_the_target():
+    ds, model = _sentence_setup()
+    cfg = TrainConfig(
+        max_steps=5000, batch_size=1, lr=3e-3, weight_decay=0, eval_every=50, stop_acc=1.0, stop_after=200, device="cpu"
+    )
+    metrics = train(model, ds, cfg)
+    last = metrics["step"].max()
+    assert last < 5000
+    held = metrics[(metrics.step >= last - 200)]
+    assert (held.acc == 1.0).all()
+
+
+def test_runs_are_reproducible():
+    ds = data.modular(ModularConfig(p=11, ops="+", fractions=(0.5, 0.5)))
+    cfg = GPTConfig(n_layer=1, n_head=2, n_embd=16, block_size=ds.block_size, vocab_size=ds.vocab_size)
+    tc = TrainConfig(max_steps=20, batch_size=16, eval_every=10, device="cpu")
+    a = train(build_model(cfg, 0), ds, tc)
+    b = train(build_model(cfg, 0), ds, tc)
+    pd.testing.assert_frame_equal(a.drop(columns="elapsed_s"), b.drop(columns="elapsed_s"))
+
+
+def test_grokfast_with_lamb_zero_is_the_identity_and_otherwise_amplifies():
+    torch.manual_seed(0)
+    layer = torch.nn.Linear(3, 2)
+    layer(torch.randn(4, 3)).sum().backward()
+    before = {n: p.grad.clone() for n, p in layer.named_parameters()}
+    ema = gradfilter_ema(layer, None, alpha=0.98, lamb=0.0)
+    for n, p in layer.named_parameters():
+        assert torch.equal(p.grad, before[n]) and torch.allclose(ema[n], before[n])
+    gradfilter_ema(layer, None, alpha=0.5, lamb=2.0)
+    for n, p in layer.named_parameters():
+        torch.testing.assert_close(p.grad, 3 * before[n])  # ema starts at the gradient: g + 2 g
+
+
+def test_resolve_device():
+    assert resolve_device("cpu") == torch.device("cpu")
+    assert resolve_device("auto").type in ("cpu", "cuda", "mps")
