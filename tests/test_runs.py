@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from grokgpt import analysis, data, runs
+from grokgpt import analysis, data, paths, runs
 from grokgpt.data import ModularConfig, SentenceConfig
 from grokgpt.model import GPTConfig
 from grokgpt.train import TrainConfig
@@ -79,6 +79,6 @@ def test_root_is_the_project_when_started_in_notebooks(tmp_path, monkeypatch):
     (tmp_path / "lib" / "grokgpt").mkdir(parents=True)
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
-    assert runs.root() == tmp_path
+    assert paths.root() == tmp_path
     monkeypatch.chdir(tmp_path / "lib")
-    assert runs.root() == tmp_path / "lib"
+    assert paths.root() == tmp_path / "lib"

@@ -66,3 +66,58 @@ def key_frequencies(norms: pd.DataFrame, share: float = 0.5) -> list[int]:
     cumulative = ranked["share"].cumsum() / ranked["share"].sum()
     n = int((cumulative < share).sum()) + 1
     return sorted(ranked["frequency"].head(n).astype(int).tolist())
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Many runs: crossings and censoring
+
+
+def crossings(metrics: pd.DataFrame, acc: float = 0.99, keep: list[str] | None = None) -> pd.DataFrame:
+    """One row per run of a `runs.collect` table: the first steps at which train and val accuracy reached acc,
+    the last step, the final val accuracy, and `grokked` (False: val never reached acc within the run's steps,
+    a censored observation: the step is NaN, not the budget). `keep` names setting columns to carry along."""
+    rows = []
+    for run, m in metrics.groupby("run", sort=False):
+        last = m["step"].max()
+        val_final = m[(m.step == last) & (m.split == "val")]["acc"]
+        t_val = steps_to(m, "val", acc)
+        rows.append(
+            {
+                **{k: m[k].iloc[0] for k in keep or []},
+                "run": run,
+                "train_step": steps_to(m, "train", acc),
+                "val_step": t_val,
+                "last_step": last,
+                "val_final": val_final.iloc[0] if len(val_final) else float("nan"),
+                "grokked": t_val is not None,
+                "val_seconds": m[(m.step == t_val)]["elapsed_s"].iloc[0] if t_val is not None else float("nan"),
+            }
+        )
+    out = pd.DataFrame(rows)
+    return out.astype({"train_step": "Float64", "val_step": "Float64"})
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Data sets
+
+
+def leakage(splits: dict[str, list[tuple]], p: int) -> pd.DataFrame:
+    """Per split: rows, distinct lines, rows that repeat a line already in the split, rows whose line also occurs
+    in train (and their share), and rows with an operand outside 0..p-1. Lines compare as the model reads them."""
+    train = set(splits["train"])
+    rows = []
+    for name, eqs in splits.items():
+        distinct = len(set(eqs))
+        in_train = sum(e in train for e in eqs) if name != "train" else 0
+        rows.append(
+            {
+                "split": name,
+                "rows": len(eqs),
+                "distinct": distinct,
+                "repeats": len(eqs) - distinct,
+                "in_train": in_train,
+                "in_train_share": in_train / len(eqs) if eqs else 0.0,
+                "operand_ge_p": sum(a >= p or b >= p for a, _, b, _ in eqs),
+            }
+        )
+    return pd.DataFrame(rows)

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import torch
 
+from grokgpt.paths import root
 from grokgpt.tokenizers import CharTokenizer, NumberTokenizer, Tokenizer
 
 OPS = {  # c as a function of a, b and the modulus p
@@ -34,6 +35,7 @@ OPS = {  # c as a function of a, b and the modulus p
     "/": lambda a, b, p: (a * pow(b, -1, p)) % p,  # a · b⁻¹; defined for b ≢ 0 and prime p
 }
 SPLITS = ("train", "val", "test")
+DATA_DIR = Path("data")  # data/<name>/ holds a data set's text files
 ARITH_CHARS = "0123456789" + "".join(OPS) + "=\n"  # the character alphabet of every arithmetic data set
 EQUATION = re.compile(r"^(\d+)([-+/])(\d+)=(\d+)$")
 
@@ -186,6 +188,11 @@ def write_split_files(splits: dict[str, list[Equation]], directory: str | Path, 
         tmp.replace(path)
         paths.append(path)
     return paths
+
+
+def save_splits(splits: dict[str, list[Equation]], name: str) -> list[Path]:
+    """Write the splits as data/<name>/{split}_<name>.txt under the project root; returns the paths."""
+    return write_split_files(splits, root() / DATA_DIR / name, name)
 
 
 def check_prompt(prompt: str, p: int, ops: str) -> None:

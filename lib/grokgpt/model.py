@@ -29,6 +29,7 @@ class GPTConfig:
     dropout: float = 0.0  # 0 everywhere here: the grokking runs must not be regularised by noise
     bias: bool = True  # bias in Linear and LayerNorm layers
     tie_weights: bool = False  # share wte with lm_head (nanoGPT ties; the grokking papers do not)
+    init: str = "gpt2"  # "gpt2": N(0, 0.02) as nanoGPT; "torch": PyTorch's defaults (embeddings N(0, 1))
 
     def __post_init__(self):
         for name in ("block_size", "vocab_size", "n_layer", "n_head", "n_embd"):
@@ -39,6 +40,8 @@ class GPTConfig:
             raise ValueError(f"n_embd ({self.n_embd}) must be divisible by n_head ({self.n_head})")
         if not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), got {self.dropout!r}")
+        if self.init not in ("gpt2", "torch"):
+            raise ValueError(f"init must be 'gpt2' or 'torch', got {self.init!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -123,10 +126,14 @@ class GPT(nn.Module):
         self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
         if config.tie_weights:
             self.lm_head.weight = self.transformer.wte.weight
-        self.apply(self._init_weights)
-        for name, param in self.named_parameters():  # GPT-2's scaled init of the residual projections
-            if name.endswith("c_proj.weight"):
-                nn.init.normal_(param, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+        if config.init == "gpt2":
+            # The "torch" init keeps PyTorch's defaults: embeddings N(0, 1), a weight norm ~50x larger. Large
+            # initial weights are what make grokking's delay visible (Liu et al. 2022, "Omnigrok"): the network
+            # first memorises, and weight decay needs time to shrink it towards the generalising solution.
+            self.apply(self._init_weights)
+            for name, param in self.named_parameters():  # GPT-2's scaled init of the residual projections
+                if name.endswith("c_proj.weight"):
+                    nn.init.normal_(param, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from grokgpt.checkpoint import atomic_write
-from grokgpt.runs import root
+from grokgpt.paths import root
 
 FIGURES_DIR = Path("figures")
 SPLIT_COLORS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
@@ -80,4 +80,21 @@ def curves(
     if logy:
         ax.set_yscale("log")
     ax.legend()
+    return fig
+
+
+def answer_counts(answers: pd.DataFrame, title: str = "") -> Figure:
+    """How often each answer occurs, one panel per p, one line per protocol (columns protocol, p, answer)."""
+    use_style()
+    primes = sorted(answers["p"].unique())
+    fig, axes = plt.subplots(1, len(primes), figsize=(6.4 * len(primes) / 1.6, 3.2), squeeze=False, sharey=True, layout="constrained")
+    for ax, p in zip(axes[0], primes, strict=True):
+        for protocol, rows in answers[answers["p"] == p].groupby("protocol"):
+            counts = rows["answer"].value_counts().sort_index()
+            ax.plot(counts.index, counts.to_numpy() / counts.sum(), lw=1, label=f"{protocol} ({len(rows):,} rows)")
+        ax.axhline(1 / p, color="grey", lw=0.8, ls=":", label="uniform")
+        ax.set(xlabel="answer c", title=f"p = {p}")
+        ax.legend()
+    axes[0][0].set_ylabel("share of rows")
+    fig.suptitle(title)
     return fig

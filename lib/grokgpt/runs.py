@@ -7,18 +7,20 @@ ends in a hash of the config, so a finished run with the same config is loaded i
 progress-measures paper's `saved_runs/`. A run is trained in a hidden temporary directory and renamed into
 place only when complete: an interrupted run is never mistaken for a finished one.
 
-Paths resolve against the project root: $GROKGPT_ROOT if set, else the working directory (or its parent when
-that is the project's `notebooks/` folder, as when JupyterLab starts a kernel there).
+`sweep` runs a list of specs, reusing finished runs and training the rest, in parallel processes if asked;
+`collect` stacks their metrics with their settings for analysis.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import multiprocessing
 import os
 import platform
 import shutil
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -27,6 +29,7 @@ import torch
 from grokgpt import checkpoint, data
 from grokgpt.data import Dataset, ModularConfig, SentenceConfig
 from grokgpt.model import GPT, GPTConfig
+from grokgpt.paths import root
 from grokgpt.train import TrainConfig, resolve_device, set_seed, train
 
 RUNS_DIR = Path("data") / "runs"
@@ -34,16 +37,6 @@ CHECKPOINTS_DIR = Path("checkpoints")
 FILES = ("config.json", "metrics.csv", "model.pt")
 OP_NAMES = {"+": "add", "-": "sub", "/": "div"}
 MEMORISED_ACC = 0.99  # train accuracy at which model_memorised.pt is kept
-
-
-def root() -> Path:
-    """The project root that data/runs/, figures/ and checkpoints/ live under."""
-    if os.environ.get("GROKGPT_ROOT"):
-        return Path(os.environ["GROKGPT_ROOT"])
-    cwd = Path.cwd()
-    if cwd.name == "notebooks" and (cwd.parent / "lib" / "grokgpt").is_dir():
-        return cwd.parent
-    return cwd
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -157,3 +150,55 @@ def publish(run: Run, name: str) -> Path:
     target = root() / CHECKPOINTS_DIR / f"{name}.pt"
     checkpoint.atomic_write(target, lambda tmp: shutil.copyfile(run.path / "model.pt", tmp))
     return target
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Many runs
+
+
+@dataclass(frozen=True)
+class Spec:
+    """One run to do: its data, its training and its architecture (vocab_size and block_size come from the data)."""
+
+    data: SentenceConfig | ModularConfig
+    train: TrainConfig
+    model: GPTConfig = GPTConfig(n_layer=2, n_head=4, n_embd=128)
+
+
+def run_spec(spec: Spec, force: bool = False) -> Run:
+    ds = data.build(spec.data)
+    model_cfg = replace(spec.model, vocab_size=ds.vocab_size, block_size=ds.block_size)
+    return run_or_load(model_cfg, spec.train, ds, force=force)
+
+
+def _run_in_worker(spec: Spec, force: bool, threads: int) -> Path:
+    torch.set_num_threads(threads)
+    return run_spec(spec, force).path
+
+
+def sweep(specs: list[Spec], jobs: int = 1, force: bool = False) -> list[Run]:
+    """Every spec's run, in order: finished runs are loaded, the others trained, `jobs` at a time in separate
+    processes (each with cores // jobs threads). On 2 cores one job with 2 threads is as fast as two with one."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    if jobs == 1:
+        return [run_spec(spec, force) for spec in specs]
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    context = multiprocessing.get_context("spawn")  # fork and torch's thread pools do not mix
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        paths = list(pool.map(_run_in_worker, specs, [force] * len(specs), [threads] * len(specs)))
+    return [load(path) for path in paths]
+
+
+def settings(run: Run) -> dict:
+    """A run's settings as flat scalars: the data's (seed as data_seed, the first fraction as train_frac),
+    the model's and the training's."""
+    d = {k: v for k, v in run.config["data"].items() if k not in ("kind", "fractions", "seed")}
+    if "fractions" in run.config["data"]:
+        d |= {"train_frac": run.config["data"]["fractions"][0], "data_seed": run.config["data"]["seed"]}
+    return {**d, **run.config["model"], **run.config["train"], "run": run.name}
+
+
+def collect(runs: list[Run]) -> pd.DataFrame:
+    """All runs' metrics in one long table, each row carrying its run's settings."""
+    return pd.concat([run.metrics.assign(**settings(run)) for run in runs], ignore_index=True)
