@@ -9,8 +9,16 @@ import papermill as pm
 import pytest
 from conftest import ROOT
 
+TINY = dict(n_embd=16, eval_every=10)
 SMOKE = {
     "01_overfit": dict(max_iters=30, eval_every=10),
+    "02_data": dict(primes=[7, 11], samples=200),
+    "03_warmup": dict(primes=[5, 7], seeds=[0], max_steps=20, seed_size_steps=20, **TINY),
+    "04_grokking": dict(p=11, fractions=[0.5, 0.3], max_steps=30, **TINY),
+    "05_ablations": dict(
+        p=11, seeds=[0], max_steps=20, warmups=[0, 10], weight_decays=[0.0, 1.0], train_fracs=[0.3, 0.5],
+        grokfast_weight_decays=[1.0], **TINY,
+    ),
 }
 
 
@@ -28,5 +36,8 @@ def test_notebook_runs(name, tmp_path, monkeypatch):
     )  # fmt: skip
     assert out.metadata.papermill.parameters == SMOKE[name]
     assert list((tmp_path / "figures").glob(f"{name}_*.png"))
-    assert list((tmp_path / "data" / "runs").iterdir())
+    if name != "02_data":  # 02 makes data sets, not runs
+        assert list((tmp_path / "data" / "runs").iterdir())
     assert {p: p.stat().st_mtime_ns for p in (ROOT / "figures").glob(f"{name}_*.png")} == committed
+    errors = [o for c in out.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors

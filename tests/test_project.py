@@ -26,6 +26,8 @@ def test_committed_notebook_has_no_outputs_and_one_literal_parameters_cell(path)
         ast.literal_eval(node.value)
     assert all("#" in line for line in source.splitlines() if line.strip()), "comment every knob"
     assert nb["cells"][0]["cell_type"] == "markdown" and nb["cells"][0]["source"][0].startswith("# ")
+    names = {target.id for node in ast.parse(source).body for target in node.targets}
+    assert set(papermill.inspect_notebook(str(path))) == names, "papermill cannot parse some parameter lines"
 
 
 def test_environment_yml_mirrors_pyproject():

@@ -1,4 +1,5 @@
 import json
+from dataclasses import replace
 
 import pytest
 
@@ -82,3 +83,19 @@ def test_root_is_the_project_when_started_in_notebooks(tmp_path, monkeypatch):
     assert paths.root() == tmp_path
     monkeypatch.chdir(tmp_path / "lib")
     assert paths.root() == tmp_path / "lib"
+
+
+def test_sweep_reuses_finished_runs_and_runs_in_parallel(in_tmp, monkeypatch):
+    model_cfg, train_cfg, ds = setup()
+    arch = GPTConfig(n_layer=1, n_head=2, n_embd=16)
+    specs = [runs.Spec(ds.config, replace(train_cfg, seed=s), arch) for s in (0, 1)]
+    parallel = runs.sweep(specs, jobs=2)
+    assert [r.config["train"]["seed"] for r in parallel] == [0, 1]
+    assert all(r.config["env"]["threads"] >= 1 for r in parallel)
+    monkeypatch.setattr(runs, "train", lambda *a, **k: pytest.fail("a finished run was retrained"))
+    again = runs.sweep(specs + specs[:1])
+    assert [r.path for r in again] == [r.path for r in parallel] + [parallel[0].path]
+    table = runs.collect(again)
+    assert {"seed", "p", "train_frac", "weight_decay", "run", "step", "acc"} <= set(table.columns)
+    with pytest.raises(ValueError, match="jobs"):
+        runs.sweep(specs, jobs=0)

@@ -88,3 +88,9 @@ def test_grokfast_with_lamb_zero_is_the_identity_and_otherwise_amplifies():
 def test_resolve_device():
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+
+
+def test_cosine_schedule_decays_to_zero_at_the_budget():
+    cfg = TrainConfig(lr=1e-3, warmup_steps=10, max_steps=110, cosine=True)
+    assert lr_at(10, cfg) == 1e-3 and lr_at(60, cfg) == pytest.approx(5e-4) and lr_at(110, cfg) == pytest.approx(0)
+    assert all(lr_at(s, cfg) >= lr_at(s + 1, cfg) for s in range(10, 110))

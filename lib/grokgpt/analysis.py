@@ -60,12 +60,18 @@ def embedding_fourier_norms(model: GPT, p: int) -> pd.DataFrame:
     return fourier_norms(model.transformer.wte.weight.detach()[:p].cpu())
 
 
-def key_frequencies(norms: pd.DataFrame, share: float = 0.5) -> list[int]:
-    """The fewest non-constant frequencies that together hold `share` of the non-constant squared norm."""
-    ranked = norms[norms["frequency"] > 0].sort_values("share", ascending=False)
-    cumulative = ranked["share"].cumsum() / ranked["share"].sum()
-    n = int((cumulative < share).sum()) + 1
-    return sorted(ranked["frequency"].head(n).astype(int).tolist())
+def key_frequencies(norms: pd.DataFrame, factor: float = 4.0) -> list[int]:
+    """The non-constant frequencies holding more than `factor` times an even share of the non-constant squared
+    norm. An embedding spread evenly has none; Nanda et al. found about five in a grokked one."""
+    waves = norms[norms["frequency"] > 0]
+    share = waves["share"] / waves["share"].sum()
+    return sorted(waves["frequency"][share > factor / len(waves)].astype(int).tolist())
+
+
+def key_share(norms: pd.DataFrame, keys: list[int]) -> float:
+    """The share of the non-constant squared norm that the frequencies `keys` hold."""
+    waves = norms[norms["frequency"] > 0]
+    return float(waves[waves["frequency"].isin(keys)]["share"].sum() / waves["share"].sum())
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -121,3 +127,63 @@ def leakage(splits: dict[str, list[tuple]], p: int) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
+
+
+def collapses(metrics: pd.DataFrame, split: str = "train", reached: float = 0.99, below: float = 0.9) -> list[int]:
+    """Evaluated steps at which `split` accuracy fell below `below` after it had first reached `reached`:
+    the loss spikes that follow memorisation (one entry per fall, not per evaluation spent down)."""
+    m = metrics[metrics["split"] == split].sort_values("step")
+    first = steps_to(metrics, split, reached)
+    if first is None:
+        return []
+    after = m[m["step"] > first]
+    down = after["acc"] < below
+    return after["step"][down & ~down.shift(fill_value=False)].astype(int).tolist()
+
+
+def summarise(crossings_table: pd.DataFrame, by: str) -> pd.DataFrame:
+    """Per value of the setting `by`: runs, how many grokked, and the median (min, max) steps to train and val
+    99% over the runs that got there. Censored runs count in `runs`, never in the step statistics."""
+    g = crossings_table.groupby(by)
+    out = pd.DataFrame(
+        {
+            "runs": g.size(),
+            "grokked": g["grokked"].sum(),
+            "train_step": g["train_step"].median(),
+            "val_step": g["val_step"].median(),
+            "val_step_min": g["val_step"].min(),
+            "val_step_max": g["val_step"].max(),
+            "budget": g["last_step"].max(),
+        }
+    )
+    return out.astype({"grokked": int})
+
+
+def _fmt(value) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def verdict(summary: pd.DataFrame, name: str) -> str:
+    """One sentence from a `summarise` table: which setting grokked fastest, and which did not grok at all."""
+    done = summary[summary["grokked"] == summary["runs"]]
+    never = summary[summary["grokked"] == 0]
+    partly = summary[(summary["grokked"] > 0) & (summary["grokked"] < summary["runs"])]
+    parts = []
+    if len(done):
+        best = done["val_step"].idxmin()
+        parts.append(
+            f"every run grokked with {name} = {', '.join(map(_fmt, done.index))}; fastest at {name} = {_fmt(best)} "
+            f"(median {done.at[best, 'val_step']:,.0f} steps to val 99%"
+            + (f", against {done['val_step'].max():,.0f} at the slowest)" if len(done) > 1 else ")")
+        )
+    if len(partly):
+        parts.append(
+            "some runs grokked with "
+            + ", ".join(f"{name} = {_fmt(v)} ({r.grokked} of {r.runs})" for v, r in partly.iterrows())
+        )
+    if len(never):
+        parts.append(
+            f"none grokked within {never['budget'].max():,} steps with {name} = " + ", ".join(map(_fmt, never.index))
+        )
+    sentence = "; ".join(parts) or f"no runs for {name}"
+    return sentence[0].upper() + sentence[1:] + "."

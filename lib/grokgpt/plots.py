@@ -98,3 +98,45 @@ def answer_counts(answers: pd.DataFrame, title: str = "") -> Figure:
     axes[0][0].set_ylabel("share of rows")
     fig.suptitle(title)
     return fig
+
+
+def fourier_norms(spectra: dict[str, pd.DataFrame], keys: list[int] | None = None, title: str = "") -> Figure:
+    """Norm of the embedding per Fourier frequency, one bar series per labelled spectrum (from
+    `analysis.fourier_norms`), each normalised to its total; `keys` marks the key frequencies."""
+    use_style()
+    fig, ax = plt.subplots(figsize=(7.2, 3.6))
+    width = 0.8 / len(spectra)
+    for i, (label, norms) in enumerate(spectra.items()):
+        ax.bar(norms["frequency"] + (i - (len(spectra) - 1) / 2) * width, norms["share"], width=width, label=label)
+    for k in keys or []:
+        ax.annotate(str(k), (k, 0), xytext=(0, -14), textcoords="offset points", ha="center", fontsize=7, color="crimson")
+    ax.set(xlabel="frequency k (cos and sin of 2πk·x / p)", ylabel="share of squared norm", title=title)
+    ax.legend()
+    return fig
+
+
+def sweep(crossings_table: pd.DataFrame, by: str, title: str = "", logx: bool = False) -> Figure:
+    """Steps to 99% per run against a setting: filled circles for val, small crosses for train. A run whose
+    val accuracy never reached 99% is drawn as an open triangle at its last step (censored: it had not
+    grokked by then), never as if it had grokked."""
+    use_style()
+    fig, ax = plt.subplots()
+    t = crossings_table
+    categories = sorted(t[by].unique())
+    numeric = pd.api.types.is_numeric_dtype(t[by])
+    x = t[by].astype(float) if numeric else t[by].map({v: i for i, v in enumerate(categories)}).astype(float)
+    done, censored = t["grokked"].astype(bool), ~t["grokked"].astype(bool)
+    ax.scatter(x, t["train_step"].astype(float), marker="x", s=18, color=SPLIT_COLORS["train"], label="train 99%")
+    ax.scatter(x[done], t["val_step"][done].astype(float), s=22, color=SPLIT_COLORS["val"], label="val 99%")
+    if censored.any():
+        ax.scatter(x[censored], t["last_step"][censored], marker="^", s=40, facecolors="none",
+                   edgecolors=SPLIT_COLORS["val"], label="val < 99% at the end of the budget")  # fmt: skip
+    medians = t["val_step"][done].astype(float).groupby(x[done]).median()
+    ax.plot(medians.index, medians.to_numpy(), color=SPLIT_COLORS["val"], lw=1, alpha=0.6)
+    if not numeric:
+        ax.set_xticks(range(len(categories)), categories)
+    ax.set(xlabel=by, ylabel="steps", title=title, yscale="log")
+    if logx and numeric:
+        ax.set_xscale("symlog", linthresh=min(v for v in categories if v > 0))
+    ax.legend()
+    return fig

@@ -84,6 +84,9 @@ class Run:
             self._models[which] = checkpoint.load(self.path / f"{which}.pt")
         return self._models[which]
 
+    def has(self, which: str) -> bool:
+        return (self.path / f"{which}.pt").is_file()
+
     @property
     def model(self) -> GPT:
         return self.checkpoint().model

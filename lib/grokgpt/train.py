@@ -8,6 +8,7 @@ the task lives in the data set, never in the loop.
 
 from __future__ import annotations
 
+import math
 import random
 import sys
 import time
@@ -35,6 +36,7 @@ class TrainConfig:
     beta1: float = 0.9
     beta2: float = 0.98  # the grokking papers' choice, more responsive than 0.999
     warmup_steps: int = 10  # steps of linear warmup up to lr; 0 for none
+    cosine: bool = False  # after the warmup, decay lr along a half cosine to 0 at max_steps (else constant)
     eval_every: int = 100  # steps between full evaluations of every split
     stop_acc: float | None = None  # stop once stop_split accuracy has stayed >= stop_acc ...
     stop_after: int = 0  # ... for this many steps (evaluated at eval_every)
@@ -67,11 +69,14 @@ class TrainConfig:
 
 
 def lr_at(step: int, cfg: TrainConfig) -> float:
-    """Learning rate of the update at `step` (0-based): lr·(step + 1)/(warmup_steps + 1) during the warmup,
-    then lr, constant. So lr_at(0) > 0 and lr_at(warmup_steps) == lr."""
-    if step >= cfg.warmup_steps:
+    """Learning rate of the update at `step` (0-based): lr·(step + 1)/(warmup_steps + 1) during the warmup, then
+    lr, constant or (cfg.cosine) decaying along a half cosine to 0 at max_steps. lr_at(warmup_steps) == lr."""
+    if step < cfg.warmup_steps:
+        return cfg.lr * (step + 1) / (cfg.warmup_steps + 1)
+    if not cfg.cosine or cfg.max_steps <= cfg.warmup_steps:
         return cfg.lr
-    return cfg.lr * (step + 1) / (cfg.warmup_steps + 1)
+    progress = min(1.0, (step - cfg.warmup_steps) / (cfg.max_steps - cfg.warmup_steps))
+    return cfg.lr * 0.5 * (1 + math.cos(math.pi * progress))
 
 
 def resolve_device(device: str = "auto") -> torch.device:

@@ -1,0 +1,84 @@
+"""How fast a / b mod 97 groks, for three configurations trained side by side on this machine (prints a table;
+asserts nothing):
+
+  (a) 04_grokking's default: 2 layers, one token per residue, loss on the answer, batch 512, lr 1e-3;
+  (b) the fast preset used by 05_ablations: 1 layer, lr 3e-3 (the README documents it);
+  (c) the seed report's way: character tokens, loss on the whole sequence, batch 32, otherwise as (a).
+
+For each: training steps/s (evaluation excluded), steps to train 99%, steps and seconds to val 99% (evaluated
+every 50 steps, included in the seconds), median over seeds, and ratios against (a).
+
+    python benchmarks/grok_speed.py [--seeds 0 1 2] [--only a b]
+"""
+
+import argparse
+import time
+from dataclasses import replace
+
+import pandas as pd
+import torch
+
+from grokgpt import analysis, data
+from grokgpt.data import ModularConfig
+from grokgpt.model import GPTConfig
+from grokgpt.runs import build_model
+from grokgpt.train import TrainConfig, train
+
+BASE_TRAIN = TrainConfig(lr=1e-3, weight_decay=1.0, eval_every=50, stop_acc=0.99, stop_after=0, device="cpu")
+BASE_MODEL = GPTConfig(n_layer=2, n_head=4, n_embd=128, init="torch")
+BASE_DATA = ModularConfig(p=97, ops="/", fractions=(0.5, 0.5))
+CONFIGS = {  # name: (data, model, training, budget in steps)
+    "a": (BASE_DATA, BASE_MODEL, BASE_TRAIN, 8000),
+    "b": (BASE_DATA, replace(BASE_MODEL, n_layer=1), replace(BASE_TRAIN, lr=3e-3), 4000),
+    "c": (replace(BASE_DATA, tokens="char", loss_on="all"), BASE_MODEL, replace(BASE_TRAIN, batch_size=32), 20000),
+}
+DESCRIPTIONS = {"a": "04 default (2L, lr 1e-3)", "b": "fast preset (1L, lr 3e-3)", "c": "seed's way (chars, batch 32)"}
+
+
+def steps_per_second(ds, model_cfg, train_cfg, steps=200) -> float:
+    """Training throughput alone: `steps` updates with a single evaluation at each end."""
+    cfg = replace(train_cfg, max_steps=steps, eval_every=steps, stop_acc=None)
+    metrics = train(build_model(model_cfg, 0), ds, cfg, desc="throughput")
+    evals = metrics.groupby("step")["elapsed_s"].first()
+    return steps / evals.iloc[-1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--only", nargs="+", choices=sorted(CONFIGS), default=sorted(CONFIGS))
+    args = parser.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, a / b mod 97, train fraction 0.5")
+    rows = []
+    for name in args.only:
+        data_cfg, arch, train_cfg, budget = CONFIGS[name]
+        for seed in args.seeds:
+            ds = data.modular(replace(data_cfg, seed=seed))
+            model_cfg = replace(arch, vocab_size=ds.vocab_size, block_size=ds.block_size)
+            speed = steps_per_second(ds, model_cfg, train_cfg) if seed == args.seeds[0] else rows[-1]["steps/s"]
+            t0 = time.perf_counter()
+            m = train(build_model(model_cfg, seed), ds, replace(train_cfg, max_steps=budget, seed=seed), desc=f"{name} seed {seed}")
+            t_val = analysis.steps_to(m, "val", 0.99)
+            rows.append({
+                "config": name, "seed": seed, "steps/s": speed, "train 99%": analysis.steps_to(m, "train", 0.99),
+                "val 99%": t_val if t_val is not None else float("nan"),
+                "seconds to val 99%": m[m.step == t_val].elapsed_s.iloc[0] if t_val is not None else float("nan"),
+                "wall s": time.perf_counter() - t0, "budget": budget,
+            })  # fmt: skip
+    table = pd.DataFrame(rows)
+    print("\nPer run (NaN: val accuracy had not reached 99% within the budget):")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:,.1f}"))
+    summary = table.groupby("config").agg(
+        {"steps/s": "median", "train 99%": "median", "val 99%": "median", "seconds to val 99%": "median"}
+    )
+    summary["reached"] = table.groupby("config")["val 99%"].count().astype(str) + f"/{len(args.seeds)}"
+    if "a" in summary.index:
+        for column in ("val 99%", "seconds to val 99%"):
+            summary[f"{column} vs (a)"] = summary[column] / summary.at["a", column]
+    summary.index = [f"({k}) {DESCRIPTIONS[k]}" for k in summary.index]
+    print("\nMedian over seeds:")
+    print(summary.to_string(float_format=lambda v: f"{v:,.2f}"))
+
+
+if __name__ == "__main__":
+    main()
