@@ -30,7 +30,7 @@ BASE_DATA = ModularConfig(p=97, ops="/", fractions=(0.5, 0.5))
 CONFIGS = {  # name: (data, model, training, budget in steps)
     "a": (BASE_DATA, BASE_MODEL, BASE_TRAIN, 8000),
     "b": (BASE_DATA, replace(BASE_MODEL, n_layer=1), replace(BASE_TRAIN, lr=3e-3), 4000),
-    "c": (replace(BASE_DATA, tokens="char", loss_on="all"), BASE_MODEL, replace(BASE_TRAIN, batch_size=32), 20000),
+    "c": (replace(BASE_DATA, tokens="char", loss_on="all"), BASE_MODEL, replace(BASE_TRAIN, batch_size=32), 8000),
 }
 DESCRIPTIONS = {"a": "04 default (2L, lr 1e-3)", "b": "fast preset (1L, lr 3e-3)", "c": "seed's way (chars, batch 32)"}
 
