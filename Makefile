@@ -58,5 +58,5 @@ lab: $(INSTALLED)
 	GROKGPT_ROOT=$(CURDIR) $(PY) -m jupyter lab notebooks/
 
 clean:
-	rm -rf reports/.params reports/.failed-* .pytest_cache .ruff_cache
+	rm -rf reports/.params reports/.failed-* reports/.running-* .pytest_cache .ruff_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -57,7 +57,12 @@ def main() -> None:
             model_cfg = replace(arch, vocab_size=ds.vocab_size, block_size=ds.block_size)
             speed = steps_per_second(ds, model_cfg, train_cfg) if seed == args.seeds[0] else rows[-1]["steps/s"]
             t0 = time.perf_counter()
-            m = train(build_model(model_cfg, seed), ds, replace(train_cfg, max_steps=budget, seed=seed), desc=f"{name} seed {seed}")
+            m = train(
+                build_model(model_cfg, seed),
+                ds,
+                replace(train_cfg, max_steps=budget, seed=seed),
+                desc=f"{name} seed {seed}",
+            )
             t_val = analysis.steps_to(m, "val", 0.99)
             rows.append({
                 "config": name, "seed": seed, "steps/s": speed, "train 99%": analysis.steps_to(m, "train", 0.99),

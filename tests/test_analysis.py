@@ -53,7 +53,9 @@ def test_crossings_mark_censored_runs_without_inventing_a_step():
     s = analysis.summarise(t, "weight_decay")
     assert s.at[0.0, "grokked"] == 0 and pd.isna(s.at[0.0, "val_step"]) and s.at[1.0, "val_step"] == 200
     sentence = analysis.verdict(s, "weight_decay")
-    assert "fastest at weight_decay = 1" in sentence and "none grokked within 300 steps with weight_decay = 0" in sentence
+    assert (
+        "fastest at weight_decay = 1" in sentence and "none grokked within 300 steps with weight_decay = 0" in sentence
+    )
 
 
 def test_collapses_count_each_fall_once():
@@ -63,9 +65,31 @@ def test_collapses_count_each_fall_once():
 
 
 def test_leakage_counts_shared_and_repeated_lines():
-    splits = {"train": [(1, "+", 2, 3), (1, "+", 2, 3)], "val": [(1, "+", 2, 3), (7, "+", 1, 1)], "test": [(0, "-", 1, 6)]}
+    splits = {
+        "train": [(1, "+", 2, 3), (1, "+", 2, 3)],
+        "val": [(1, "+", 2, 3), (7, "+", 1, 1)],
+        "test": [(0, "-", 1, 6)],
+    }
     t = analysis.leakage(splits, p=7).set_index("split")
     assert t.at["train", "repeats"] == 1 and t.at["val", "in_train"] == 1 and t.at["val", "in_train_share"] == 0.5
     assert t.at["val", "operand_ge_p"] == 1 and t.at["test", "in_train"] == 0
     clean = analysis.leakage(data.split_leak_free(data.table(11, "+-"), (0.4, 0.4, 0.2), 0), p=11)
     assert clean.in_train.sum() == 0 and clean.repeats.sum() == 0
+
+
+def test_division_waves_live_on_the_discrete_logarithm():
+    p = 97
+    g = analysis.primitive_root(p)
+    assert g == 5 and sorted(analysis.residue_order(p, "/")) == list(range(1, p))
+    log = {pow(g, k, p): k for k in range(p - 1)}
+    emb = torch.zeros(p + 2, 4, dtype=torch.float64)  # residues, then the "/" and "=" tokens
+    for x in range(1, p):
+        emb[x, 0] = math.cos(2 * math.pi * 7 * log[x] / (p - 1))
+        emb[x, 1] = math.sin(2 * math.pi * 7 * log[x] / (p - 1))
+
+    class Model:
+        transformer = torch.nn.Module()
+
+    Model.transformer.wte = torch.nn.Embedding.from_pretrained(emb)
+    assert analysis.key_frequencies(analysis.embedding_fourier_norms(Model, p, "/")) == [7]
+    assert analysis.key_frequencies(analysis.embedding_fourier_norms(Model, p, "+")) != [7]

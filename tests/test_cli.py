@@ -83,3 +83,77 @@ def test_a_failed_train_keeps_the_previous_checkpoint(trained, cli):
     before = (trained / "ckpt" / "model.pt").read_bytes()
     _fails_in_one_line(cli("train", "text.txt", "--n_embd", 33, "--out_dir", "ckpt", cwd=trained), "divisible")
     assert (trained / "ckpt" / "model.pt").read_bytes() == before
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Modular arithmetic
+
+
+def test_data_writes_both_protocols(cli, tmp_path):
+    done = cli("data", "--prime", 97, "--out", "data/mod97")
+    assert done.returncode == 0 and done.stdout.split() == [
+        f"data/mod97/{s}_mod97.txt" for s in ("train", "val", "test")
+    ]
+    assert len((tmp_path / "data/mod97/train_mod97.txt").read_text().splitlines()) == 7527
+    done = cli("data", "--prime", 113, "--protocol", "seed", "--out", "seed113")
+    assert done.returncode == 0 and len((tmp_path / "seed113/test_seed113.txt").read_text().splitlines()) == 1000
+
+
+def test_arith_trains_on_files_and_sample_answers(cli, tmp_path):
+    assert cli("data", "--prime", 7, "--out", "mod7").returncode == 0
+    done = cli("arith", "mod7", "--prime", 7, "--n_layer", 1, "--n_embd", 16, "--max_iters", 5, "--out_dir", "ckpt")
+    assert done.returncode == 0, done.stderr
+    done = cli("sample", "ckpt/model.pt", "--prompt", "5+6=", "--prompt", "0-1=")
+    lines = done.stdout.splitlines()
+    assert done.returncode == 0 and [line.split("=")[0] for line in lines] == ["5+6", "0-1"]
+    assert all(0 <= int(line.split("=")[1]) < 7 for line in lines)
+    _fails_in_one_line(cli("sample", "ckpt/model.pt", "--prompt", "7+1="), "residues 0..6")
+    _fails_in_one_line(cli("sample", "ckpt/model.pt", "--prompt", "3/2="), "+ -")
+
+
+def test_the_seed_command_for_division_parses_and_runs(cli):
+    done = cli(
+        "arith",
+        "--op",
+        "/",
+        "--prime",
+        97,
+        "--n_layer",
+        2,
+        "--max_iters",
+        3,
+        "--eval_interval",
+        100,
+        "--batch_size",
+        32,
+        "--device",
+        "cpu",
+    )
+    assert done.returncode == 0 and "saved ckpt/model.pt" in done.stdout, done.stderr
+
+
+def test_bad_arithmetic_input(cli, tmp_path):
+    _fails_in_one_line(cli("data", "--prime", 91, "--ops", "/", "--out", "x"), "not prime")
+    _fails_in_one_line(cli("data", "--prime", 1, "--out", "x"), ">= 2")
+    _fails_in_one_line(cli("data", "--prime", 7, "--fractions", 0.5, 0.4, "--out", "x"), "sum to 1")
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad/train_bad.txt").write_text("1+2=3\n1+2=5\n")
+    _fails_in_one_line(cli("arith", "bad", "--prime", 7), "train_bad.txt:2")
+    _fails_in_one_line(cli("arith", "--op", "/", "--prime", 91), "not prime")
+
+
+@pytest.mark.parametrize("p", [97, 113])
+def test_committed_warmup_checkpoints_answer_their_test_split(cli, tmp_path, p):
+    test = (ROOT / f"data/mod{p}/test_mod{p}.txt").read_text().splitlines()[:500]
+    (tmp_path / "prompts.txt").write_text("".join(line.split("=")[0] + "=\n" for line in test))
+    done = cli("sample", ROOT / f"checkpoints/03_warmup_p{p}.pt", "--prompts-file", "prompts.txt")
+    assert done.returncode == 0
+    answers = done.stdout.splitlines()
+    assert len(answers) == len(test) and sum(a == t for a, t in zip(answers, test, strict=True)) >= 0.99 * len(test)
+
+
+def test_committed_grokking_checkpoint_divides(cli):
+    done = cli("sample", ROOT / "checkpoints/04_grokking.pt", "--prompt", "3/5=", "--prompt", "96/96=")
+    assert done.returncode == 0 and done.stdout.splitlines() == ["3/5=20", "96/96=1"]
+    _fails_in_one_line(cli("sample", ROOT / "checkpoints/04_grokking.pt", "--prompt", "3/0="), "division by 0")
+    _fails_in_one_line(cli("sample", ROOT / "checkpoints/04_grokking.pt", "--prompt", "98/5="), "residues")

@@ -16,8 +16,14 @@ SMOKE = {
     "03_warmup": dict(primes=[5, 7], seeds=[0], max_steps=20, seed_size_steps=20, **TINY),
     "04_grokking": dict(p=11, fractions=[0.5, 0.3], max_steps=30, **TINY),
     "05_ablations": dict(
-        p=11, seeds=[0], max_steps=20, warmups=[0, 10], weight_decays=[0.0, 1.0], train_fracs=[0.3, 0.5],
-        grokfast_weight_decays=[1.0], **TINY,
+        p=11,
+        seeds=[0],
+        max_steps=20,
+        warmups=[0, 10],
+        weight_decays=[0.0, 1.0],
+        train_fracs=[0.3, 0.5],
+        grokfast_weight_decays=[1.0],
+        **TINY,
     ),
 }
 

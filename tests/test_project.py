@@ -4,9 +4,10 @@ import ast
 import json
 import subprocess
 import sys
-
-import pytest
 import tomllib
+
+import papermill
+import pytest
 import yaml
 from conftest import ROOT
 

@@ -1,6 +1,6 @@
 import pytest
 
-from grokgpt import tokenizers
+from grokgpt import data, tokenizers
 from grokgpt.tokenizers import CharTokenizer, NumberTokenizer
 
 
@@ -21,8 +21,9 @@ def test_char_unknown_character_is_named():
 def test_number_tokenizer_matches_the_docstring_example():
     tok = NumberTokenizer(p=97, ops="/")
     assert tok.encode("3/5=") == [3, 97, 5, 98]
-    assert tok.decode([3, 97, 5, 98, 40]) == "3/5=40"
+    assert tok.decode([3, 97, 5, 98, 20]) == "3/5=20"
     assert tok.vocab_size == 99
+    assert data.OPS["/"](3, 5, 97) == 20  # the docstrings' worked example is true: 20 · 5 = 100 ≡ 3 (mod 97)
 
 
 def test_number_round_trip_and_serialisation():

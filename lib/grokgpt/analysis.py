@@ -1,9 +1,10 @@
 """Analysis of finished runs: when a run crossed an accuracy, final-metric tables, and the Fourier picture.
 
 The Fourier analysis follows Nanda et al. 2023 ("Progress measures for grokking via mechanistic
-interpretability"): project the token embedding of the residues 0..p-1 onto the Fourier basis of Z/p and
+interpretability"): project the token embedding of the residues onto the Fourier basis of their group and
 measure the norm per frequency. A network that has grokked modular arithmetic concentrates its embedding on a
-handful of key frequencies; a memorising one spreads it over all of them.
+handful of key frequencies; a memorising one spreads it over all of them. For addition the group is Z/p; for
+division it is the multiplicative group, a cycle of length p - 1 once residues are ordered by discrete logarithm.
 """
 
 from __future__ import annotations
@@ -55,9 +56,25 @@ def fourier_norms(embedding: torch.Tensor) -> pd.DataFrame:
     return pd.DataFrame({"frequency": range(len(norms)), "norm": norms.sqrt(), "share": norms / norms.sum()})
 
 
-def embedding_fourier_norms(model: GPT, p: int) -> pd.DataFrame:
-    """fourier_norms of the token embedding rows of the residues 0..p-1 (one token per residue)."""
-    return fourier_norms(model.transformer.wte.weight.detach()[:p].cpu())
+def primitive_root(p: int) -> int:
+    """The smallest generator g of the multiplicative group mod a prime p: g^0 .. g^(p-2) are 1 .. p-1."""
+    factors = [q for q in range(2, p) if (p - 1) % q == 0 and all(q % r for r in range(2, q))]
+    return next(g for g in range(2, p) if all(pow(g, (p - 1) // q, p) != 1 for q in factors))
+
+
+def residue_order(p: int, op: str) -> list[int]:
+    """The residues in the order whose Fourier basis fits op: 0..p-1 for "+" and "-" (the group Z/p); for "/"
+    the nonzero residues as powers g^0, g^1, .., g^(p-2) of a primitive root, since a / b is subtraction of
+    discrete logarithms, so the waves of a division network live on log x (the group Z/(p-1))."""
+    if op == "/":
+        g = primitive_root(p)
+        return [pow(g, k, p) for k in range(p - 1)]
+    return list(range(p))
+
+
+def embedding_fourier_norms(model: GPT, p: int, op: str = "+") -> pd.DataFrame:
+    """fourier_norms of the token embedding of the residues, taken in `residue_order(p, op)`."""
+    return fourier_norms(model.transformer.wte.weight.detach()[residue_order(p, op)].cpu())
 
 
 def key_frequencies(norms: pd.DataFrame, factor: float = 4.0) -> list[int]:

@@ -84,7 +84,7 @@ def build_parser() -> Parser:
         description="Overfit the text of a file, character by character (01_overfit).",
     )
     p.add_argument("text_file", help="the text to learn (one sentence; a trailing newline is dropped)")
-    _add_model_flags(p, n_layer=1, n_head=2, n_embd=32)
+    _add_model_flags(p, n_layer=1, n_head=2, n_embd=32, init="gpt2")
     p.add_argument("--block_size", type=_int(1), default=16, help="context length in characters (default 16)")
     _add_train_flags(p, TrainConfig(max_steps=5000, batch_size=1, lr=3e-3, weight_decay=0.0, eval_every=500), "ckpt")
 
@@ -151,7 +151,7 @@ def build_parser() -> Parser:
         default="number",
         help="number: one token per residue (default); char: the seed's characters",
     )
-    _add_model_flags(p, n_layer=2, n_head=4, n_embd=128)
+    _add_model_flags(p, n_layer=2, n_head=4, n_embd=128, init="torch")
     _add_train_flags(p, TrainConfig(), "ckpt")
     p.add_argument("--stop_acc", type=float, help="stop once validation accuracy has held this value ...")
     p.add_argument("--stop_after", type=_int(0), default=1000, help="... for this many steps (default 1000)")
@@ -177,7 +177,7 @@ def _fit(args, ds: data.Dataset, **train_kwargs) -> None:
     )
     train_cfg = TrainConfig(
         max_steps=args.max_iters, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-        warmup_steps=args.warmup, eval_every=args.eval_interval, seed=args.seed, device=args.device, **train_kwargs,
+        warmup_steps=args.warmup, cosine=args.cosine, eval_every=args.eval_interval, seed=args.seed, device=args.device, **train_kwargs,
     )  # fmt: skip
     model = build_model(model_cfg, args.seed)
     metrics = train(model, ds, train_cfg, desc=args.command)

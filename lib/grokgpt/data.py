@@ -6,14 +6,14 @@ Modular arithmetic comes in two protocols:
 - `split_leak_free`: every equation of the table once, shuffled by a seeded `torch.randperm` and sliced into
   splits (minGPT's `adder` project does the same), which the experiments use.
 
-An equation is a tuple (a, op, b, c); on disk it is one line `a{op}b=c` (`3/5=40`). For training it becomes a
+An equation is a tuple (a, op, b, c); on disk it is one line `a{op}b=c` (`3/5=20`). For training it becomes a
 row of token ids with the answer positions marked. A worked example with one token per residue, p = 97:
 
-    "3/5=40"  ->  tokens [3, 97, 5, 98, 40]        ("/" is id 97, "=" is id 98)
-              ->  x = [3, 97, 5, 98]   y = [-1, -1, -1, 40]   answer = [F, F, F, T]
+    "3/5=20"  ->  tokens [3, 97, 5, 98, 20]        ("/" is id 97, "=" is id 98)
+              ->  x = [3, 97, 5, 98]   y = [-1, -1, -1, 20]   answer = [F, F, F, T]
 
 The model reads x and is scored at the "=" position only (y = -1 takes no loss). With characters the line is
-"3/5=40\\n", x = "3/5=40", and the answer is "40\\n": scored at the positions of "=", "4" and "0", and right only
+"3/5=20\\n", x = "3/5=20", and the answer is "20\\n": scored at the positions of "=", "2" and "0", and right only
 if all three are.
 """
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import argparse
 import copy
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
@@ -29,12 +29,14 @@ def execute(source: Path, output: Path, papermill_args: list[str], cwd: Path | N
     from papermill.cli import papermill as papermill_cli
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(f".failed-{output.name}")
+    partial, failed = (output.with_name(f".{state}-{output.name}") for state in ("running", "failed"))
     args = [str(source), str(partial), "--kernel", "python3", "--cwd", str(cwd or Path.cwd()), *papermill_args]
     try:
         papermill_cli.main(args=args, standalone_mode=False)
     except (Exception, SystemExit) as err:  # PapermillExecutionError carries the failing cell; a dead kernel exits
-        print(f"pipeline: {source} failed; partial output in {partial}\n{str(err).strip()[-2000:]}", file=sys.stderr)
+        if partial.exists():
+            partial.replace(failed)
+        print(f"pipeline: {source} failed; partial output in {failed}\n{str(err).strip()[-2000:]}", file=sys.stderr)
         return 1
     tidy(partial)
     partial.replace(output)
@@ -54,7 +56,7 @@ def merged_notebook(paths: list[Path]) -> nbformat.NotebookNode:
     """One notebook of all cells, in order, without progress bars (stderr), under a generated title."""
     notebooks = [nbformat.read(p, as_version=4) for p in paths]
     merged = copy.deepcopy(notebooks[0])
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     contents = "\n".join(f"{i}. {p.stem}" for i, p in enumerate(paths, start=1))
     merged.cells = [
         nbformat.v4.new_markdown_cell(f"# {TITLE}\n\nGenerated {stamp} by `make report` from:\n\n{contents}")

@@ -87,7 +87,9 @@ def answer_counts(answers: pd.DataFrame, title: str = "") -> Figure:
     """How often each answer occurs, one panel per p, one line per protocol (columns protocol, p, answer)."""
     use_style()
     primes = sorted(answers["p"].unique())
-    fig, axes = plt.subplots(1, len(primes), figsize=(6.4 * len(primes) / 1.6, 3.2), squeeze=False, sharey=True, layout="constrained")
+    fig, axes = plt.subplots(
+        1, len(primes), figsize=(6.4 * len(primes) / 1.6, 3.2), squeeze=False, sharey=True, layout="constrained"
+    )
     for ax, p in zip(axes[0], primes, strict=True):
         for protocol, rows in answers[answers["p"] == p].groupby("protocol"):
             counts = rows["answer"].value_counts().sort_index()
@@ -109,7 +111,9 @@ def fourier_norms(spectra: dict[str, pd.DataFrame], keys: list[int] | None = Non
     for i, (label, norms) in enumerate(spectra.items()):
         ax.bar(norms["frequency"] + (i - (len(spectra) - 1) / 2) * width, norms["share"], width=width, label=label)
     for k in keys or []:
-        ax.annotate(str(k), (k, 0), xytext=(0, -14), textcoords="offset points", ha="center", fontsize=7, color="crimson")
+        ax.annotate(
+            str(k), (k, 0), xytext=(0, -14), textcoords="offset points", ha="center", fontsize=7, color="crimson"
+        )
     ax.set(xlabel="frequency k (cos and sin of 2πk·x / p)", ylabel="share of squared norm", title=title)
     ax.legend()
     return fig

@@ -6,8 +6,8 @@ answers prompts on its own. `from_dict` rebuilds either kind.
     >>> tok = NumberTokenizer(p=97, ops="/")
     >>> tok.encode("3/5=")          # residues are their own ids; then the operators, then "="
     [3, 97, 5, 98]
-    >>> tok.decode([3, 97, 5, 98, 40])
-    '3/5=40'
+    >>> tok.decode([3, 97, 5, 98, 20])
+    '3/5=20'
 """
 
 from __future__ import annotations
