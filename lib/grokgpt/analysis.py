@@ -199,8 +199,15 @@ def verdict(summary: pd.DataFrame, name: str) -> str:
             + ", ".join(f"{name} = {_fmt(v)} ({r.grokked} of {r.runs})" for v, r in partly.iterrows())
         )
     if len(never):
+        unfit = never[never["train_step"].isna()]
         parts.append(
-            f"none grokked within {never['budget'].max():,} steps with {name} = " + ", ".join(map(_fmt, never.index))
+            f"none grokked within {never['budget'].max():,} steps with {name} = "
+            + ", ".join(map(_fmt, never.index))
+            + (
+                f" (with {name} = {', '.join(map(_fmt, unfit.index))} train accuracy did not reach 99% either)"
+                if len(unfit)
+                else ""
+            )
         )
     sentence = "; ".join(parts) or f"no runs for {name}"
     return sentence[0].upper() + sentence[1:] + "."
