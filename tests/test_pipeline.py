@@ -21,6 +21,7 @@ def test_a_failing_notebook_leaves_the_previous_output(tmp_path):
     out.write_text("previous")
     assert pipeline.execute(src, out, ["-p", "x", "2"], cwd=tmp_path) == 1
     assert out.read_text() == "previous"
+    assert "boom" in (out.parent / ".failed-bad.ipynb").read_text()  # kept for reading, beside the report
 
 
 def test_a_good_notebook_is_executed_tidied_and_exported(tmp_path):

@@ -42,12 +42,16 @@ def _int(minimum: int):
     return parse
 
 
-def _add_model_flags(p: argparse.ArgumentParser, n_layer: int, n_head: int, n_embd: int) -> None:
+def _add_model_flags(p: argparse.ArgumentParser, n_layer: int, n_head: int, n_embd: int, init: str) -> None:
     p.add_argument("--n_layer", type=_int(1), default=n_layer, help=f"transformer blocks (default {n_layer})")
     p.add_argument("--n_head", type=_int(1), default=n_head, help=f"attention heads per block (default {n_head})")
     p.add_argument(
         "--n_embd", type=_int(1), default=n_embd, help=f"embedding width, a multiple of n_head (default {n_embd})"
     )
+    p.add_argument(
+        "--init", choices=("gpt2", "torch"), default=init,
+        help=f"gpt2: N(0, 0.02) as nanoGPT; torch: PyTorch defaults, the grokking setting (default {init})",
+    )  # fmt: skip
 
 
 def _add_train_flags(p: argparse.ArgumentParser, defaults: TrainConfig, out_dir: str) -> None:
@@ -66,6 +70,9 @@ def _add_train_flags(p: argparse.ArgumentParser, defaults: TrainConfig, out_dir:
     )
     p.add_argument(
         "--warmup", type=_int(0), default=d.warmup_steps, help=f"linear warmup steps (default {d.warmup_steps})"
+    )
+    p.add_argument(
+        "--cosine", action="store_true", help="decay the learning rate along a half cosine to 0 at max_iters"
     )
     p.add_argument("--seed", type=_int(0), default=d.seed, help=f"random seed (default {d.seed})")
     p.add_argument(
@@ -173,8 +180,9 @@ def _out_dir(path: str) -> Path:
 def _fit(args, ds: data.Dataset, **train_kwargs) -> None:
     out = _out_dir(args.out_dir)
     model_cfg = GPTConfig(
-        block_size=ds.block_size, vocab_size=ds.vocab_size, n_layer=args.n_layer, n_head=args.n_head, n_embd=args.n_embd
-    )
+        block_size=ds.block_size, vocab_size=ds.vocab_size, n_layer=args.n_layer, n_head=args.n_head,
+        n_embd=args.n_embd, init=args.init,
+    )  # fmt: skip
     train_cfg = TrainConfig(
         max_steps=args.max_iters, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
         warmup_steps=args.warmup, cosine=args.cosine, eval_every=args.eval_interval, seed=args.seed, device=args.device, **train_kwargs,

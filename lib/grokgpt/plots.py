@@ -141,6 +141,8 @@ def sweep(crossings_table: pd.DataFrame, by: str, title: str = "", logx: bool = 
         ax.set_xticks(range(len(categories)), categories)
     ax.set(xlabel=by, ylabel="steps", title=title, yscale="log")
     if logx and numeric:
-        ax.set_xscale("symlog", linthresh=min(v for v in categories if v > 0))
+        linthresh = min(v for v in categories if v > 0)
+        ax.set_xscale("symlog", linthresh=linthresh)
+        ax.set_xlim(left=-linthresh / 2 if min(categories) <= 0 else None)
     ax.legend()
     return fig
