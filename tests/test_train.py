@@ -1,6 +1,7 @@
 import pandas as pd
 import pytest
 import torch
+from torch.nn import functional as F
 
 from grokgpt import data
 from grokgpt.data import ModularConfig, SentenceConfig
@@ -46,9 +47,20 @@ def test_sentence_overfits_within_1000_steps():
 
 
 def test_evaluate_scores_the_whole_answer_in_float64():
-    ds, model = _sentence_setup("abcabd")
-    loss, acc = evaluate(model, ds.splits["train"])
-    assert isinstance(loss, float) and 0 <= acc <= 1
+    """A model that predicts every target is right on every row; one wrong answer token makes its row wrong."""
+    ds = data.arithmetic({"train": [(12, "+", 85, 0), (3, "+", 5, 8), (96, "+", 96, 95)]}, 97, tokens="char")
+    rows = ds.splits["train"]
+
+    class Oracle(torch.nn.Module):  # logits peaked on the true next token wherever there is one
+        def forward(self, idx, start=0):
+            return 50.0 * F.one_hot(rows.y.clamp(min=0), ds.vocab_size)[:, start:].double(), None
+
+    loss, acc = evaluate(Oracle(), rows, ds.start)
+    assert acc == 1.0 and loss < 1e-12 and isinstance(loss, float)
+    wrong = data.Rows(rows.x, rows.y.clone(), rows.answer)
+    last = int(wrong.answer[1].nonzero()[-1])  # the end mark of "3+5=8"
+    wrong.y[1, last] = (wrong.y[1, last] + 1) % ds.vocab_size
+    assert evaluate(Oracle(), wrong, ds.start)[1] == pytest.approx(2 / 3)
 
 
 def test_early_stop_after_holding_the_target():

@@ -107,7 +107,7 @@ def evaluate(model: GPT, rows: Rows, start: int = 0) -> tuple[float, float]:
     model.eval()
     loss_sum, n_targets, n_correct = 0.0, 0, 0
     for i in range(0, len(rows), EVAL_CHUNK):
-        x, y, answer = (t[i : i + EVAL_CHUNK, start:] for t in (rows.x, rows.y, rows.answer))
+        y, answer = (t[i : i + EVAL_CHUNK, start:] for t in (rows.y, rows.answer))
         logits, _ = model(rows.x[i : i + EVAL_CHUNK], start=start)  # (B, T - start, V)
         loss_sum += F.cross_entropy(logits.double().flatten(0, 1), y.flatten(), ignore_index=-1, reduction="sum").item()
         n_targets += int((y != -1).sum())
