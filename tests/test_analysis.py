@@ -58,6 +58,20 @@ def test_crossings_mark_censored_runs_without_inventing_a_step():
     )
 
 
+def test_verdict_names_a_tie_as_a_tie():
+    m = pd.concat(
+        [
+            long_metrics(f"{w}{s}", [0.1, 1.0, 1.0], [0.0, 0.995, 1.0]).assign(warmup_steps=w, seed=s)
+            for w in (0, 10)
+            for s in (0, 1)
+        ]
+    )
+    sentence = analysis.verdict(
+        analysis.summarise(analysis.crossings(m, keep=["warmup_steps"]), "warmup_steps"), "warmup_steps"
+    )
+    assert "all at the same median of 100 steps" in sentence and "fastest" not in sentence
+
+
 def test_collapses_count_each_fall_once():
     m = long_metrics("a", [0.2, 0.995, 0.5, 0.4, 1.0, 1.0, 0.3, 1.0], [0.0] * 8)
     assert analysis.collapses(m) == [200, 600]

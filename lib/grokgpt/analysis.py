@@ -77,9 +77,11 @@ def embedding_fourier_norms(model: GPT, p: int, op: str = "+") -> pd.DataFrame:
     return fourier_norms(model.transformer.wte.weight.detach()[residue_order(p, op)].cpu())
 
 
-def key_frequencies(norms: pd.DataFrame, factor: float = 4.0) -> list[int]:
+def key_frequencies(norms: pd.DataFrame, factor: float = 2.0) -> list[int]:
     """The non-constant frequencies holding more than `factor` times an even share of the non-constant squared
-    norm. An embedding spread evenly has none; Nanda et al. found about five in a grokked one."""
+    norm. An embedding spread evenly has none (random embeddings stay within about 1.3 times an even share);
+    Nanda et al. found about five in a network trained long after grokking, fewer than a run that stops soon
+    after it keeps."""
     waves = norms[norms["frequency"] > 0]
     share = waves["share"] / waves["share"].sum()
     return sorted(waves["frequency"][share > factor / len(waves)].astype(int).tolist())
@@ -186,7 +188,12 @@ def verdict(summary: pd.DataFrame, name: str) -> str:
     never = summary[summary["grokked"] == 0]
     partly = summary[(summary["grokked"] > 0) & (summary["grokked"] < summary["runs"])]
     parts = []
-    if len(done):
+    if len(done) > 1 and done["val_step"].nunique() == 1:
+        parts.append(
+            f"every run grokked with {name} = {', '.join(map(_fmt, done.index))}, all at the same median of "
+            f"{done['val_step'].iloc[0]:,.0f} steps to val 99%"
+        )
+    elif len(done):
         best = done["val_step"].idxmin()
         parts.append(
             f"every run grokked with {name} = {', '.join(map(_fmt, done.index))}; fastest at {name} = {_fmt(best)} "
