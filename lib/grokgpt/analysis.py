@@ -79,9 +79,8 @@ def embedding_fourier_norms(model: GPT, p: int, op: str = "+") -> pd.DataFrame:
 
 def key_frequencies(norms: pd.DataFrame, factor: float = 2.0) -> list[int]:
     """The non-constant frequencies holding more than `factor` times an even share of the non-constant squared
-    norm. An embedding spread evenly has none (random embeddings stay within about 1.3 times an even share);
-    Nanda et al. found about five in a network trained long after grokking, fewer than a run that stops soon
-    after it keeps."""
+    norm. A random embedding has none (its shares stay well below twice even). Nanda et al. found about five in a
+    network trained for long after grokking; a run stopped soon after grokking keeps more."""
     waves = norms[norms["frequency"] > 0]
     share = waves["share"] / waves["share"].sum()
     return sorted(waves["frequency"][share > factor / len(waves)].astype(int).tolist())
