@@ -13,7 +13,7 @@ TINY = dict(n_embd=16, eval_every=10)
 SMOKE = {
     "01_overfit": dict(max_iters=30, eval_every=10),
     "02_data": dict(primes=[7, 11], samples=200),
-    "03_warmup": dict(primes=[5, 7], seeds=[0], max_steps=20, seed_size_steps=20, **TINY),
+    "03_warmup": dict(primes=[5, 7], seeds=[0], max_steps=20, seed_size_steps=20, narrow_n_embd=8, **TINY),
     "04_grokking": dict(p=11, fractions=[0.5, 0.3], max_steps=30, **TINY),
     "05_ablations": dict(
         p=11,

@@ -28,6 +28,11 @@ def final(metrics: pd.DataFrame) -> pd.DataFrame:
     return metrics[metrics["step"] == metrics["step"].max()].set_index("split")[["step", "loss", "acc"]]
 
 
+def last_evaluation(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The rows of a `runs.collect` table at each run's last evaluated step (one per run and split)."""
+    return metrics[metrics["step"] == metrics.groupby("run")["step"].transform("max")]
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Fourier analysis of the embedding
 
