@@ -52,7 +52,7 @@ test: $(INSTALLED)
 lint: $(INSTALLED)
 	$(PY) -m ruff check lib tests benchmarks notebooks
 	$(PY) -m ruff format --check lib tests benchmarks
-	$(PY) -m nbstripout --verify notebooks/*.ipynb
+	$(PY) -m nbstripout --keep-id --verify notebooks/*.ipynb
 
 lab: $(INSTALLED)
 	GROKGPT_ROOT=$(CURDIR) $(PY) -m jupyter lab notebooks/

@@ -107,3 +107,12 @@ def test_division_waves_live_on_the_discrete_logarithm():
     Model.transformer.wte = torch.nn.Embedding.from_pretrained(emb)
     assert analysis.key_frequencies(analysis.embedding_fourier_norms(Model, p, "/")) == [7]
     assert analysis.key_frequencies(analysis.embedding_fourier_norms(Model, p, "+")) != [7]
+
+
+def test_last_evaluation_takes_each_runs_own_last_step():
+    short = long_metrics("short", [0.1, 1.0], [0.0, 0.5])
+    long = long_metrics("long", [0.1, 1.0, 1.0, 1.0], [0.0, 0.2, 0.6, 0.9])
+    last = analysis.last_evaluation(pd.concat([short, long]))
+    assert sorted(last.groupby("run").step.unique().map(list).to_dict().items()) == [("long", [300]), ("short", [100])]
+    assert len(last) == 2 * last.split.nunique()
+    assert last.set_index(["run", "split"]).at[("long", "val"), "acc"] == 0.9
