@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from grokgpt import checkpoint
+from grokgpt import checkpoint, store
 from grokgpt.checkpoint import CheckpointError
 from grokgpt.model import GPT, GPTConfig
 from grokgpt.tokenizers import NumberTokenizer
@@ -47,6 +47,6 @@ def test_a_failed_save_keeps_the_previous_checkpoint(saved):
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError):
-        checkpoint.atomic_write(path, explode)
+        store.atomic_write(path, explode)
     assert path.read_bytes() == before
     assert [p.name for p in path.parent.iterdir()] == ["model.pt"]

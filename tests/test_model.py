@@ -76,7 +76,7 @@ def test_weight_tying():
 )
 def test_config_rejects_nonsense(kw, message):
     with pytest.raises(ValueError, match=message):
-        GPTConfig(**{"n_embd": 16, "n_head": 2, **kw})
+        GPTConfig(**{"n_layer": 1, "n_embd": 16, "n_head": 2, **kw})
 
 
 def test_sequence_longer_than_block_size_is_refused():

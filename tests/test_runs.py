@@ -1,49 +1,68 @@
+"""The run store: a run is its config; finished means a valid config.json and metrics.csv; nothing half-written
+is ever reused; sweeps in-process and on a real Dask LocalCluster; make verify's comparison."""
+
 import json
+import os
 from dataclasses import replace
 
 import pytest
 
-from grokgpt import analysis, data, paths, runs
-from grokgpt.data import ModularConfig, SentenceConfig
+from grokgpt import experiments, runs, store, sweeps
+from grokgpt.data import ModularConfig
 from grokgpt.model import GPTConfig
+from grokgpt.runs import Spec
 from grokgpt.train import TrainConfig
 
 
-def setup(max_steps=20):
-    ds = data.modular(ModularConfig(p=11, ops="/", fractions=(0.5, 0.5)))
-    model_cfg = GPTConfig(n_layer=1, n_head=2, n_embd=16, block_size=ds.block_size, vocab_size=ds.vocab_size)
-    return model_cfg, TrainConfig(max_steps=max_steps, batch_size=16, eval_every=10, device="cpu"), ds
+def tiny(seed=0, max_steps=20, weights=False, p=11):
+    data = ModularConfig(p=p, ops="/", fractions=(0.5, 0.5), seed=seed)
+    train = TrainConfig(max_steps=max_steps, batch_size=16, lr=1e-3, weight_decay=1.0, eval_every=10, seed=seed)
+    return Spec(data, train, GPTConfig(n_layer=1, n_head=2, n_embd=16, init="torch"), weights)
 
 
-def test_a_run_is_saved_and_then_reused(in_tmp, monkeypatch):
-    run = runs.run_or_load(*setup())
-    assert run.path.parent == in_tmp / "data" / "runs" and run.name.startswith("div_p11_f0.5_s0_")
-    assert {p.name for p in run.path.iterdir()} >= {"config.json", "metrics.csv", "model.pt"}
+def test_a_run_is_written_as_data_and_then_found(in_tmp, monkeypatch):
+    run = runs.run(tiny(weights=True))
+    assert run.path.parent == in_tmp / "scratch" / "data" / "runs" and run.name.startswith("div_p11_f0.5_s0_")
+    assert {"config.json", "metrics.csv", "fourier.csv", "model.pt"} <= {p.name for p in run.path.iterdir()}
     config = json.loads((run.path / "config.json").read_text())
-    assert config["data"]["p"] == 11 and config["train"]["max_steps"] == 20 and config["env"]["torch"]
-    assert run.model.config.n_embd == 16
-
-    monkeypatch.setattr(runs, "train", lambda *a, **k: pytest.fail("a finished run was retrained"))
-    again = runs.run_or_load(*setup())
+    assert config["data"]["p"] == 11 and config["train"]["max_steps"] == 20 and config["env"]["threads"] >= 1
+    assert run.model.config.n_embd == 16 and set(run.fourier.step) == set(run.metrics.step)
+    monkeypatch.setattr(runs, "compute", lambda *a, **k: pytest.fail("a finished run was retrained"))
+    again = runs.run(tiny(weights=True))
     assert again.path == run.path and again.metrics.equals(run.metrics)
 
 
-def test_another_config_is_another_run(in_tmp):
-    a = runs.run_or_load(*setup(20))
-    b = runs.run_or_load(*setup(30))
-    assert a.path != b.path and b.metrics.step.max() == 30
+def test_weights_are_optional_and_the_device_is_not_part_of_a_runs_identity(in_tmp):
+    run = runs.run(tiny())
+    assert not run.has() and {p.name for p in run.path.iterdir()} == {"config.json", "metrics.csv", "fourier.csv"}
+    with pytest.raises(runs.RunError, match="weights"):
+        run.checkpoint()
+    assert tiny().name == replace(tiny(), train=replace(tiny().train, device="cpu")).name
+    assert tiny().name != tiny(max_steps=30).name
 
 
-def test_force_retrains_in_place(in_tmp):
-    run = runs.run_or_load(*setup())
-    stamp = (run.path / "model.pt").stat().st_mtime_ns
-    again = runs.run_or_load(*setup(), force=True)
-    assert again.path == run.path and (run.path / "model.pt").stat().st_mtime_ns != stamp
-    assert [p.name for p in run.path.parent.iterdir()] == [run.name]  # no temporary directory left behind
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path: (path / "metrics.csv").write_text(""),
+        lambda path: (path / "metrics.csv").write_text("step,split,loss,acc\n0,train,0.5"),
+        lambda path: (path / "metrics.csv").write_bytes(b"\x00\xff\x00 not a csv \n\x01"),
+        lambda path: (path / "config.json").write_text('{"data": {"p": 1'),
+        lambda path: (path / "config.json").unlink(),
+    ],
+)
+def test_a_damaged_run_is_reported_and_computed_again(in_tmp, damage):
+    run = runs.run(tiny())
+    good = run.metrics
+    damage(run.path)
+    assert runs.problem(run.path) is not None
+    with pytest.warns(UserWarning, match="not a finished run"):
+        again = runs.run(tiny())
+    assert again.path == run.path and sweeps.compare(good, again.metrics) == []
 
 
 def test_an_interrupted_run_leaves_nothing_to_reuse_and_keeps_the_old_one(in_tmp, monkeypatch):
-    run = runs.run_or_load(*setup())
+    run = runs.run(tiny())
     before = (run.path / "metrics.csv").read_text()
 
     def interrupted(*args, **kwargs):
@@ -51,28 +70,67 @@ def test_an_interrupted_run_leaves_nothing_to_reuse_and_keeps_the_old_one(in_tmp
 
     monkeypatch.setattr(runs, "train", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        runs.run_or_load(*setup(), force=True)
+        runs.run(tiny(), force=True)
     with pytest.raises(KeyboardInterrupt):
-        runs.run_or_load(*setup(40))
+        runs.run(tiny(max_steps=40))
     assert [p.name for p in run.path.parent.iterdir()] == [run.name]
     assert (run.path / "metrics.csv").read_text() == before
 
 
-def test_memorised_snapshot_and_publish(in_tmp):
-    ds = data.sentence(SentenceConfig())
-    model_cfg = GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=ds.block_size, vocab_size=ds.vocab_size)
-    train_cfg = TrainConfig(max_steps=600, batch_size=1, lr=3e-3, weight_decay=0, eval_every=50, device="cpu")
-    run = runs.run_or_load(model_cfg, train_cfg, ds)
-    first = runs_steps_to(run)
-    assert run.checkpoint("model_memorised").info["step"] == first < 600
+def test_stale_temporaries_of_dead_processes_are_cleaned(tmp_path):
+    dead = tmp_path / ".div_p11_f0.5_s0_x.tmp-999999999"
+    mine = tmp_path / f".other.tmp-{os.getpid()}"
+    for path in (dead, mine):
+        path.mkdir()
+    assert store.clean_stale(tmp_path) == [dead] and mine.exists()
+
+
+def test_runs_are_found_in_the_published_store_first(in_tmp, monkeypatch):
+    published = runs.write(runs.compute(tiny()), in_tmp / "data" / "runs")
+    monkeypatch.setattr(runs, "compute", lambda *a, **k: pytest.fail("a published run was retrained"))
+    assert runs.run(tiny()).path == published.path
+
+
+def test_publish_copies_the_final_weights_into_the_output(in_tmp):
+    run = runs.run(tiny(weights=True))
     target = runs.publish(run, "example")
-    assert (
-        target == in_tmp / "checkpoints" / "example.pt" and target.read_bytes() == (run.path / "model.pt").read_bytes()
-    )
+    assert target == in_tmp / "scratch" / "checkpoints" / "example.pt"
+    assert target.read_bytes() == (run.path / "model.pt").read_bytes()
 
 
-def runs_steps_to(run):
-    return analysis.steps_to(run.metrics, "train", runs.MEMORISED_ACC)
+def test_sweep_reuses_finished_runs_and_skips_missing_ones_when_told(in_tmp, monkeypatch):
+    specs = [tiny(0), tiny(1)]
+    first = sweeps.sweep(specs[:1], progress=False)
+    assert [r and r.name for r in sweeps.sweep(specs, train=False, progress=False)] == [specs[0].name, None]
+    assert sweeps.missing(specs, [first[0], None]) == [specs[1].name]
+    both = sweeps.sweep(specs + specs[:1], progress=False)
+    assert [r.name for r in both] == [specs[0].name, specs[1].name, specs[0].name]
+    assert set(runs.collect(both[:2]).seed) == {0, 1}
+    with pytest.raises(ValueError, match="jobs"):
+        sweeps.sweep(specs, jobs=0)
+
+
+def test_sweep_on_a_dask_local_cluster_matches_one_thread_in_process(in_tmp):
+    specs = [tiny(0, max_steps=30), tiny(1, max_steps=30)]
+    on_dask = sweeps.sweep(specs, jobs=2, progress=False)
+    assert [r.name for r in on_dask] == [s.name for s in specs]
+    assert all(r.config["env"]["threads"] == 1 for r in on_dask)
+    here = runs.compute(specs[1], threads=1, progress=False)
+    assert sweeps.compare(on_dask[1].metrics, here.metrics) == []
+
+
+def test_compare_reports_differences_but_not_elapsed_time(in_tmp):
+    run = runs.run(tiny())
+    again = runs.compute(tiny(), threads=run.config["env"]["threads"], progress=False).metrics
+    assert sweeps.compare(run.metrics, again.assign(elapsed_s=again.elapsed_s + 1)) == []
+    changed = again.copy()
+    changed.loc[3, "acc"] = 0.123
+    assert len(sweeps.compare(run.metrics, changed)) == 1 and "acc" in sweeps.compare(run.metrics, changed)[0]
+
+
+def test_spec_of_a_config_reproduces_the_run_name(in_tmp):
+    spec = experiments.PRESETS["grokking"]
+    assert runs.spec_of(spec.config()).name == spec.name
 
 
 def test_root_is_the_project_when_started_in_notebooks(tmp_path, monkeypatch):
@@ -80,22 +138,6 @@ def test_root_is_the_project_when_started_in_notebooks(tmp_path, monkeypatch):
     (tmp_path / "lib" / "grokgpt").mkdir(parents=True)
     (tmp_path / "notebooks").mkdir()
     monkeypatch.chdir(tmp_path / "notebooks")
-    assert paths.root() == tmp_path
+    assert store.root() == tmp_path
     monkeypatch.chdir(tmp_path / "lib")
-    assert paths.root() == tmp_path / "lib"
-
-
-def test_sweep_reuses_finished_runs_and_runs_in_parallel(in_tmp, monkeypatch):
-    model_cfg, train_cfg, ds = setup()
-    arch = GPTConfig(n_layer=1, n_head=2, n_embd=16)
-    specs = [runs.Spec(ds.config, replace(train_cfg, seed=s), arch) for s in (0, 1)]
-    parallel = runs.sweep(specs, jobs=2)
-    assert [r.config["train"]["seed"] for r in parallel] == [0, 1]
-    assert all(r.config["env"]["threads"] >= 1 for r in parallel)
-    monkeypatch.setattr(runs, "train", lambda *a, **k: pytest.fail("a finished run was retrained"))
-    again = runs.sweep(specs + specs[:1])
-    assert [r.path for r in again] == [r.path for r in parallel] + [parallel[0].path]
-    table = runs.collect(again)
-    assert {"seed", "p", "train_frac", "weight_decay", "run", "step", "acc"} <= set(table.columns)
-    with pytest.raises(ValueError, match="jobs"):
-        runs.sweep(specs, jobs=0)
+    assert store.root() == tmp_path / "lib"

@@ -6,17 +6,22 @@ from torch.nn import functional as F
 from grokgpt import data
 from grokgpt.data import ModularConfig, SentenceConfig
 from grokgpt.grokfast import gradfilter_ema
-from grokgpt.model import GPTConfig
-from grokgpt.runs import build_model
-from grokgpt.train import TrainConfig, evaluate, lr_at, resolve_device, train
+from grokgpt.model import GPT, GPTConfig
+from grokgpt.train import TrainConfig, cpu_threads, evaluate, lr_at, resolve_device, train
+
+BASE = dict(max_steps=100, batch_size=16, lr=1e-3, weight_decay=0.0, eval_every=10, device="cpu")
+
+
+def config(**kw) -> TrainConfig:
+    return TrainConfig(**{**BASE, **kw})
 
 
 def test_lr_schedule():
-    cfg = TrainConfig(lr=1e-3, warmup_steps=10)
+    cfg = config(warmup_steps=10)
     assert 0 < lr_at(0, cfg) < 1e-3
     assert lr_at(10, cfg) == 1e-3 and lr_at(5000, cfg) == 1e-3
     assert all(lr_at(s, cfg) < lr_at(s + 1, cfg) for s in range(10))
-    assert lr_at(0, TrainConfig(lr=1e-3, warmup_steps=0)) == 1e-3
+    assert lr_at(0, config(warmup_steps=0)) == 1e-3
 
 
 @pytest.mark.parametrize(
@@ -24,13 +29,13 @@ def test_lr_schedule():
 )
 def test_train_config_rejects_nonsense(kw):
     with pytest.raises(ValueError):
-        TrainConfig(**kw)
+        config(**kw)
 
 
 def _sentence_setup(text="I love machine learning"):
     ds = data.sentence(SentenceConfig(text))
     cfg = GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=ds.block_size, vocab_size=ds.vocab_size)
-    return ds, build_model(cfg, seed=0)
+    return ds, GPT.seeded(cfg, seed=0)
 
 
 def test_sentence_overfits_within_1000_steps():
@@ -38,11 +43,9 @@ def test_sentence_overfits_within_1000_steps():
     metrics = train(
         model,
         ds,
-        TrainConfig(
-            max_steps=1000, batch_size=1, lr=3e-3, weight_decay=0, warmup_steps=0, eval_every=100, device="cpu"
-        ),
+        config(max_steps=1000, batch_size=1, lr=3e-3, eval_every=100),
     )
-    assert list(metrics.columns) == ["step", "split", "loss", "acc", "lr", "elapsed_s"]
+    assert list(metrics.columns) == ["step", "split", "loss", "acc", "lr", "weight_norm", "elapsed_s"]
     assert metrics.iloc[0].acc < 0.5 and metrics.iloc[-1].acc == 1.0 and metrics.iloc[-1].loss < 1e-2
 
 
@@ -65,9 +68,7 @@ def test_evaluate_scores_the_whole_answer_in_float64():
 
 def test_early_stop_after_holding_the_target():
     ds, model = _sentence_setup()
-    cfg = TrainConfig(
-        max_steps=5000, batch_size=1, lr=3e-3, weight_decay=0, eval_every=50, stop_acc=1.0, stop_after=200, device="cpu"
-    )
+    cfg = config(max_steps=5000, batch_size=1, lr=3e-3, eval_every=50, stop_acc=1.0, stop_after=200)
     metrics = train(model, ds, cfg)
     last = metrics["step"].max()
     assert last < 5000
@@ -78,9 +79,9 @@ def test_early_stop_after_holding_the_target():
 def test_runs_are_reproducible():
     ds = data.modular(ModularConfig(p=11, ops="+", fractions=(0.5, 0.5)))
     cfg = GPTConfig(n_layer=1, n_head=2, n_embd=16, block_size=ds.block_size, vocab_size=ds.vocab_size)
-    tc = TrainConfig(max_steps=20, batch_size=16, eval_every=10, device="cpu")
-    a = train(build_model(cfg, 0), ds, tc)
-    b = train(build_model(cfg, 0), ds, tc)
+    tc = config(max_steps=20)
+    a = train(GPT.seeded(cfg, 0), ds, tc)
+    b = train(GPT.seeded(cfg, 0), ds, tc)
     pd.testing.assert_frame_equal(a.drop(columns="elapsed_s"), b.drop(columns="elapsed_s"))
 
 
@@ -103,6 +104,21 @@ def test_resolve_device():
 
 
 def test_cosine_schedule_decays_to_zero_at_the_budget():
-    cfg = TrainConfig(lr=1e-3, warmup_steps=10, max_steps=110, cosine=True)
+    cfg = config(warmup_steps=10, max_steps=110, cosine=True)
     assert lr_at(10, cfg) == 1e-3 and lr_at(60, cfg) == pytest.approx(5e-4) and lr_at(110, cfg) == pytest.approx(0)
     assert all(lr_at(s, cfg) >= lr_at(s + 1, cfg) for s in range(10, 110))
+
+
+def test_cpu_threads_divide_the_cores_and_the_environment_overrides(monkeypatch):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    cores = cpu_threads(1)
+    assert cores >= 1 and cpu_threads(cores) == 1 and cpu_threads(4 * cores) == 1
+    monkeypatch.setenv("OMP_NUM_THREADS", "3")
+    assert cpu_threads(1) == cpu_threads(8) == 3
+
+
+def test_a_model_config_without_the_datas_sizes_builds_no_model():
+    with pytest.raises(ValueError, match="vocab_size"):
+        GPT(GPTConfig(n_layer=1, n_head=2, n_embd=8))
+    ds = data.modular(ModularConfig(p=7, ops="+", fractions=(0.5, 0.5)))
+    assert GPT(GPTConfig(n_layer=1, n_head=2, n_embd=8).for_data(ds)).config.vocab_size == ds.vocab_size

@@ -7,7 +7,7 @@ file and never destroys the checkpoint that was there before (nanoGPT stores its
 
 from __future__ import annotations
 
-import os
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +15,7 @@ import torch
 
 from grokgpt import tokenizers
 from grokgpt.model import GPT, GPTConfig
+from grokgpt.store import atomic_write
 from grokgpt.tokenizers import Tokenizer
 
 FORMAT = "grokgpt-checkpoint/1"
@@ -31,23 +32,8 @@ class Checkpoint:
     info: dict  # the task ("sentence" or "modular", with p, ops, answer_tokens) and the run's configs
 
 
-def atomic_write(path: Path, write) -> None:
-    """Call write(tmp_path), then rename tmp_path onto path; on failure, remove tmp_path and re-raise."""
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory")
-    if path.parent.exists() and not path.parent.is_dir():
-        raise NotADirectoryError(f"{path.parent} is a file, not a directory")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def save(path: str | Path, model: GPT, tokenizer: Tokenizer, info: dict) -> None:
+def dumps(model: GPT, tokenizer: Tokenizer, info: dict) -> bytes:
+    """A checkpoint as bytes (what a Dask worker returns, and what `save` writes)."""
     state = {
         "format": FORMAT,
         "model_config": model.config.to_dict(),
@@ -55,7 +41,14 @@ def save(path: str | Path, model: GPT, tokenizer: Tokenizer, info: dict) -> None
         "info": info,
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
     }
-    atomic_write(Path(path), lambda tmp: torch.save(state, tmp))
+    buffer = io.BytesIO()
+    torch.save(state, buffer)
+    return buffer.getvalue()
+
+
+def save(path: str | Path, model: GPT, tokenizer: Tokenizer, info: dict) -> None:
+    blob = dumps(model, tokenizer, info)
+    atomic_write(Path(path), lambda tmp: tmp.write_bytes(blob))
 
 
 def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:

@@ -17,8 +17,7 @@ import sys
 from pathlib import Path
 
 from grokgpt import checkpoint, data, sample
-from grokgpt.model import GPTConfig
-from grokgpt.runs import build_model
+from grokgpt.model import GPT, GPTConfig
 from grokgpt.train import TrainConfig, resolve_device, train
 
 
@@ -93,7 +92,9 @@ def build_parser() -> Parser:
     p.add_argument("text_file", help="the text to learn (one sentence; a trailing newline is dropped)")
     _add_model_flags(p, n_layer=1, n_head=2, n_embd=32, init="gpt2")
     p.add_argument("--block_size", type=_int(1), default=16, help="context length in characters (default 16)")
-    _add_train_flags(p, TrainConfig(max_steps=5000, batch_size=1, lr=3e-3, weight_decay=0.0, eval_every=500), "ckpt")
+    _add_train_flags(
+        p, TrainConfig(max_steps=5000, batch_size=1, lr=3e-3, weight_decay=0.0, eval_every=500, beta2=0.98), "ckpt"
+    )
 
     p = sub.add_parser(
         "sample",
@@ -159,7 +160,9 @@ def build_parser() -> Parser:
         help="number: one token per residue (default); char: the seed's characters",
     )
     _add_model_flags(p, n_layer=2, n_head=4, n_embd=128, init="torch")
-    _add_train_flags(p, TrainConfig(), "ckpt")
+    _add_train_flags(
+        p, TrainConfig(max_steps=20_000, batch_size=512, lr=1e-3, weight_decay=1.0, eval_every=100, beta2=0.98,
+                       warmup_steps=10), "ckpt")  # fmt: skip
     p.add_argument("--stop_acc", type=float, help="stop once validation accuracy has held this value ...")
     p.add_argument("--stop_after", type=_int(0), default=1000, help="... for this many steps (default 1000)")
     return parser
@@ -185,9 +188,10 @@ def _fit(args, ds: data.Dataset, **train_kwargs) -> None:
     )  # fmt: skip
     train_cfg = TrainConfig(
         max_steps=args.max_iters, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-        warmup_steps=args.warmup, cosine=args.cosine, eval_every=args.eval_interval, seed=args.seed, device=args.device, **train_kwargs,
+        warmup_steps=args.warmup, cosine=args.cosine, eval_every=args.eval_interval, seed=args.seed, device=args.device,
+        beta2=0.98, **train_kwargs,
     )  # fmt: skip
-    model = build_model(model_cfg, args.seed)
+    model = GPT.seeded(model_cfg, args.seed)
     metrics = train(model, ds, train_cfg, desc=args.command)
     info = {**ds.info, "config": {"model": model_cfg.to_dict(), "train": train_cfg.to_dict()}}
     checkpoint.save(out / "model.pt", model, ds.tokenizer, info)

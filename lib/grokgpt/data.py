@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from grokgpt.paths import root
+from grokgpt.store import atomic_write, root
 from grokgpt.tokenizers import CharTokenizer, NumberTokenizer, Tokenizer
 
 OPS = {  # c as a function of a, b and the modulus p
@@ -182,11 +182,8 @@ def write_split_files(splits: dict[str, list[Equation]], directory: str | Path, 
     directory.mkdir(parents=True, exist_ok=True)
     paths = []
     for split, equations in splits.items():
-        path = directory / f"{split}_{name}.txt"
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text("".join(format_equation(*e) + "\n" for e in equations))
-        tmp.replace(path)
-        paths.append(path)
+        text = "".join(format_equation(*e) + "\n" for e in equations)
+        paths.append(atomic_write(directory / f"{split}_{name}.txt", lambda tmp, text=text: tmp.write_text(text)))
     return paths
 
 
@@ -316,3 +313,11 @@ def build(cfg: SentenceConfig | ModularConfig) -> Dataset:
 
 def config_to_dict(cfg: SentenceConfig | ModularConfig) -> dict:
     return {"kind": type(cfg).__name__, **asdict(cfg)}
+
+
+def config_from_dict(d: dict) -> SentenceConfig | ModularConfig:
+    """The inverse of config_to_dict."""
+    kinds = {"SentenceConfig": SentenceConfig, "ModularConfig": ModularConfig}
+    if d.get("kind") not in kinds:
+        raise ValueError(f"unknown data config kind {d.get('kind')!r}")
+    return kinds[d["kind"]](**{k: v for k, v in d.items() if k != "kind"})

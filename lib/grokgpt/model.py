@@ -12,7 +12,8 @@ training step 35-40% cheaper with exactly the same gradients.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+import random
+from dataclasses import asdict, dataclass, replace
 
 import torch
 import torch.nn as nn
@@ -21,11 +22,11 @@ from torch.nn import functional as F
 
 @dataclass(frozen=True)
 class GPTConfig:
-    block_size: int = 16  # longest input sequence, tokens
-    vocab_size: int = 32  # set from the data set's tokenizer, never by hand
-    n_layer: int = 1
-    n_head: int = 2
-    n_embd: int = 32
+    n_layer: int  # transformer blocks
+    n_head: int  # attention heads per block
+    n_embd: int  # embedding width, a multiple of n_head
+    vocab_size: int | None = None  # from the data set's tokenizer (`for_data`): a GPT refuses None
+    block_size: int | None = None  # longest input sequence in tokens, from the data set (`for_data`)
     dropout: float = 0.0  # 0 everywhere here: the grokking runs must not be regularised by noise
     bias: bool = True  # bias in Linear and LayerNorm layers
     tie_weights: bool = False  # share wte with lm_head (nanoGPT ties; the grokking papers do not)
@@ -34,6 +35,8 @@ class GPTConfig:
     def __post_init__(self):
         for name in ("block_size", "vocab_size", "n_layer", "n_head", "n_embd"):
             value = getattr(self, name)
+            if value is None and name in ("block_size", "vocab_size"):
+                continue
             if not isinstance(value, int) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if self.n_embd % self.n_head:
@@ -45,6 +48,16 @@ class GPTConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+    def for_data(self, data) -> GPTConfig:
+        """This shape with the vocabulary and block size of a data set (anything with vocab_size, block_size)."""
+        return replace(self, vocab_size=data.vocab_size, block_size=data.block_size)
+
+
+def set_seed(seed: int) -> None:
+    """Seed every generator that touches a run (Python's and torch's, on every device): the one place seeds are set."""
+    random.seed(seed)
+    torch.manual_seed(seed)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -113,6 +126,8 @@ class Block(nn.Module):
 class GPT(nn.Module):
     def __init__(self, config: GPTConfig):
         super().__init__()
+        if config.vocab_size is None or config.block_size is None:
+            raise ValueError("GPTConfig needs vocab_size and block_size: take them from the data (config.for_data(ds))")
         self.config = config
         self.transformer = nn.ModuleDict(
             dict(
@@ -134,6 +149,12 @@ class GPT(nn.Module):
             for name, param in self.named_parameters():  # GPT-2's scaled init of the residual projections
                 if name.endswith("c_proj.weight"):
                     nn.init.normal_(param, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+
+    @classmethod
+    def seeded(cls, config: GPTConfig, seed: int) -> GPT:
+        """A freshly initialised model whose initialisation depends on seed alone."""
+        set_seed(seed)
+        return cls(config)
 
     @staticmethod
     def _init_weights(module: nn.Module) -> None:

@@ -6,40 +6,85 @@
 
 `run` passes everything after the two paths to papermill (`-p name value`, `-y yaml`) and replaces the output
 only when every cell succeeded: a failing notebook exits non-zero and leaves the previous report in place (its
-partial output is kept beside it as `.failed-<name>.ipynb` for reading). The Makefile chains the three steps.
+partial output is kept beside it as `.failed-<name>.ipynb` for reading). A parameter the notebook does not have
+is refused (exit 2). With no parameters the notebook publishes: its figures, checkpoints and new runs are staged
+and merged into figures/, checkpoints/ and data/runs/ once every cell succeeded; with parameters they go to
+scratch/<notebook>/ (`--publish` overrides). The Makefile chains the three steps.
 """
 
 from __future__ import annotations
 
 import argparse
 import copy
+import os
+import shutil
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
+import papermill
+import yaml
 
-from grokgpt.checkpoint import atomic_write
+from grokgpt import store
+from grokgpt.store import atomic_write
 
 TITLE = "grokgpt: a tiny GPT that overfits, learns modular arithmetic, and groks modular division"
 
 
-def execute(source: Path, output: Path, papermill_args: list[str], cwd: Path | None = None) -> int:
-    """Run papermill's own command line on source; move the result to output only if it succeeded."""
+def parameter_names(args: list[str]) -> list[str]:
+    """The parameter names in papermill arguments (-p/-r NAME VALUE, -y YAML)."""
+    names = []
+    for flag, value in zip(args, args[1:], strict=False):
+        if flag in ("-p", "--parameters", "-r", "--parameters_raw"):
+            names.append(value)
+        elif flag in ("-y", "--parameters_yaml"):
+            names += list(yaml.safe_load(value) or {})
+    return names
+
+
+def execute(source: Path, output: Path, papermill_args: list[str], cwd: Path | None = None,
+            publish: bool | None = None) -> int:  # fmt: skip
+    """Run papermill's own command line on source; move the result to output only if it succeeded.
+
+    With the registry's parameters (no -p/-y given) or publish=True the notebook writes figures, checkpoints and
+    new runs into a staging folder that is merged into the project only when every cell succeeded; with other
+    parameters it writes under scratch/<notebook>/, so exploration never touches what is committed."""
     from papermill.cli import papermill as papermill_cli
 
+    unknown = sorted(set(parameter_names(papermill_args)) - set(papermill.inspect_notebook(str(source))))
+    if unknown:
+        known = ", ".join(papermill.inspect_notebook(str(source)))
+        print(f"pipeline: {source} has no parameter {', '.join(unknown)}; it has: {known}", file=sys.stderr)
+        return 2
+    root = store.root()
+    publish = not papermill_args if publish is None else publish
+    staging = store.temporary(root / f"publish-{source.stem}") if publish else root / store.SCRATCH / source.stem
+    store.clean_stale(root)
     output.parent.mkdir(parents=True, exist_ok=True)
     partial, failed = (output.with_name(f".{state}-{output.name}") for state in ("running", "failed"))
     args = [str(source), str(partial), "--kernel", "python3", "--cwd", str(cwd or Path.cwd()), *papermill_args]
+    previous = os.environ.get(store.OUTPUT_ENV)
+    os.environ[store.OUTPUT_ENV] = str(staging)
     try:
         papermill_cli.main(args=args, standalone_mode=False)
     except (Exception, SystemExit) as err:  # PapermillExecutionError carries the failing cell; a dead kernel exits
+        if publish:
+            shutil.rmtree(staging, ignore_errors=True)  # a failed notebook publishes nothing
+        where = "nothing was published"
         if partial.exists():
             partial.replace(failed)
-        print(f"pipeline: {source} failed; partial output in {failed}\n{str(err).strip()[-2000:]}", file=sys.stderr)
+            where = f"partial output in {failed}; nothing was published"
+        print(f"pipeline: {source} failed; {where}\n{str(err).strip()[-2000:]}", file=sys.stderr)
         return 1
+    finally:
+        os.environ.pop(store.OUTPUT_ENV) if previous is None else os.environ.update({store.OUTPUT_ENV: previous})
+    if publish and staging.exists():
+        store.merge(staging, root)
+        shutil.rmtree(staging)
     tidy(partial)
     partial.replace(output)
+    failed.unlink(missing_ok=True)
     return 0
 
 
@@ -97,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("run", help="execute one notebook through papermill")
     p.add_argument("source", type=Path)
     p.add_argument("output", type=Path)
+    p.add_argument("--publish", action="store_true", default=None, help="publish figures and checkpoints even with -p")
     p = sub.add_parser("html", help="export executed notebooks as one HTML page")
     p.add_argument("output", type=Path)
     p.add_argument("notebooks", type=Path, nargs="+")
@@ -105,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("output", type=Path)
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
-        return execute(args.source, args.output, rest)
+        return execute(args.source, args.output, rest, publish=args.publish)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     if args.command == "html":

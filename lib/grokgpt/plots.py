@@ -1,7 +1,7 @@
 """The standard figures, in one style: training curves (seed bands optional), and `save_figure` into figures/.
 
 Every function returns a matplotlib Figure and never shows it; notebooks display and save. Splits keep their
-colour in every figure (train blue, val orange, test green). This is the only module that knows `figures/`.
+colour in every figure (train blue, val orange, test green).
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from grokgpt.checkpoint import atomic_write
-from grokgpt.paths import root
+from grokgpt import store
 
-FIGURES_DIR = Path("figures")
 SPLIT_COLORS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
 LINESTYLES = ["-", "--", ":", "-."]
 LABELS = {"acc": "accuracy (whole answer right)", "loss": "cross-entropy loss", "step": "step"}
@@ -41,10 +39,11 @@ def use_style() -> None:
 
 
 def save_figure(fig: Figure, name: str) -> Path:
-    """Write fig to figures/<name>.png under the project root (atomically) and return the path."""
-    path = root() / FIGURES_DIR / f"{name}.png"
-    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png"))
-    return path
+    """Write fig to figures/<name>.png under this process's output (scratch/, or figures/ when the pipeline
+    publishes), atomically, and return the path."""
+    return store.atomic_write(
+        store.output() / store.FIGURES / f"{name}.png", lambda tmp: fig.savefig(tmp, format="png")
+    )
 
 
 def curves(

@@ -1,70 +1,102 @@
-"""Runs as artefacts: a run is its config; its metrics and weights live in `data/runs/<name>/`.
+"""Runs as data: a run is its config, and `data/runs/<name>/` holds what it produced.
 
-A run directory holds `config.json` (every setting: data protocol, model, training, seeds), `metrics.csv` (the
-long table that `train` returns) and `model.pt` (a checkpoint), plus `model_memorised.pt`, the weights at the
-first evaluation where train accuracy reached 99% (04_grokking compares the two). The name is readable and
-ends in a hash of the config, so a finished run with the same config is loaded instead of retrained, as in the
-progress-measures paper's `saved_runs/`. A run is trained in a hidden temporary directory and renamed into
-place only when complete: an interrupted run is never mistaken for a finished one.
+A run folder holds `config.json` (every setting: the data protocol, the model, the training, the seeds, and under
+`env` the torch version, thread count and device it ran with) and `metrics.csv` (the long table `train` returns).
+A run is finished when both are complete and valid; a folder with a truncated, empty or unparsable file is not
+a run (it is reported, never read with NaNs) and is computed again. Optional beside them: `fourier.csv` (the
+embedding's Fourier spectrum at every evaluation, for modular arithmetic: the progress measures of 04) and, for
+the few runs whose spec asks for weights, `model.pt` and `model_memorised.pt` (the weights at the end and at the
+first evaluation with train accuracy >= 99%), which the CLI examples and 04's prediction maps use.
 
-`sweep` runs a list of specs, reusing finished runs and training the rest, in parallel processes if asked;
-`collect` stacks their metrics with their settings for analysis.
+The name is readable and ends in a hash of the run's identity (its config without the device and environment),
+so a finished run is found again instead of retrained, as in the progress-measures paper's `saved_runs/`.
+`compute` trains in memory and returns everything as values (a Dask worker ships them back this way); `write`
+builds the folder beside its target and swaps it in whole, so an interrupted run never looks finished.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
-import multiprocessing
-import os
 import platform
 import shutil
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field, replace
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import torch
 
-from grokgpt import checkpoint, data
+from grokgpt import checkpoint, data, fourier, store
 from grokgpt.data import Dataset, ModularConfig, SentenceConfig
 from grokgpt.model import GPT, GPTConfig
-from grokgpt.paths import root
-from grokgpt.train import TrainConfig, resolve_device, set_seed, train
+from grokgpt.train import TrainConfig, resolve_device, train
 
-RUNS_DIR = Path("data") / "runs"
-CHECKPOINTS_DIR = Path("checkpoints")
-FILES = ("config.json", "metrics.csv", "model.pt")
 OP_NAMES = {"+": "add", "-": "sub", "/": "div"}
+METRIC_COLUMNS = ("step", "split", "loss", "acc")
 MEMORISED_ACC = 0.99  # train accuracy at which model_memorised.pt is kept
 
 
+class RunError(ValueError):
+    """A run folder that is not a finished run."""
+
+
 # ----------------------------------------------------------------------------------------------------------------
-# Names and configs
+# What a run is
 
 
-def config_dict(model_cfg: GPTConfig, train_cfg: TrainConfig, data_cfg: SentenceConfig | ModularConfig) -> dict:
-    return {"data": data.config_to_dict(data_cfg), "model": model_cfg.to_dict(), "train": train_cfg.to_dict()}
+@dataclass(frozen=True)
+class Spec:
+    """One run to do: its data, its training and its model shape (vocab_size and block_size come from the data)."""
+
+    data: SentenceConfig | ModularConfig
+    train: TrainConfig
+    model: GPTConfig
+    weights: bool = False  # keep model.pt and model_memorised.pt; not part of the run's identity
+
+    def dataset(self) -> Dataset:
+        return _dataset(self.data)
+
+    def config(self) -> dict:
+        ds = self.dataset()
+        model = self.model.for_data(ds)
+        return {"data": data.config_to_dict(self.data), "model": model.to_dict(), "train": self.train.to_dict()}
+
+    @property
+    def name(self) -> str:
+        return run_name(self.config())
+
+
+@functools.lru_cache(maxsize=64)
+def _dataset(cfg: SentenceConfig | ModularConfig) -> Dataset:
+    return data.build(cfg)
+
+
+def identity(config: dict) -> dict:
+    """What makes two runs the same experiment: the config without `env` and without the device."""
+    train_cfg = {k: v for k, v in config["train"].items() if k != "device"}
+    return {"data": config["data"], "model": config["model"], "train": train_cfg}
 
 
 def run_name(config: dict) -> str:
-    """`<task>_p<p>_f<train fraction>_s<seed>_<hash8>`, the hash over the whole config."""
-    digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:8]
+    """`<task>_p<p>_f<train fraction>_s<seed>_<hash8>`, the hash over the run's identity."""
+    digest = hashlib.sha256(json.dumps(identity(config), sort_keys=True).encode()).hexdigest()[:8]
     d, seed = config["data"], config["train"]["seed"]
     if d["kind"] == "SentenceConfig":
         return f"sentence_s{seed}_{digest}"
     op = "".join(OP_NAMES[o] for o in d["ops"])
-    return f"{op}_p{d['p']}_f{d['fractions'][0]:g}_s{seed}_{digest}"
+    return f"{op}_p{d['p']}_f{d['fractions'][0]:.3g}_s{seed}_{digest}"
 
 
-def build_model(model_cfg: GPTConfig, seed: int) -> GPT:
-    """A freshly initialised model: the initialisation is seeded here, and only here."""
-    set_seed(seed)
-    return GPT(model_cfg)
+def spec_of(config: dict, weights: bool = False) -> Spec:
+    """The spec that reproduces a run from its config.json."""
+    model = {k: v for k, v in config["model"].items() if k not in ("vocab_size", "block_size")}
+    return Spec(data.config_from_dict(config["data"]), TrainConfig(**config["train"]), GPTConfig(**model), weights)
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Runs
+# Reading runs
 
 
 @dataclass
@@ -78,119 +110,157 @@ class Run:
     def name(self) -> str:
         return self.path.name
 
+    @property
+    def fourier(self) -> pd.DataFrame | None:
+        """The embedding spectrum at every evaluation (columns step, frequency, norm, share), if logged."""
+        path = self.path / "fourier.csv"
+        return pd.read_csv(path) if path.is_file() else None
+
+    def has(self, which: str = "model") -> bool:
+        return (self.path / f"{which}.pt").is_file()
+
     def checkpoint(self, which: str = "model") -> checkpoint.Checkpoint:
         """The final weights ("model") or those at memorisation ("model_memorised"), loaded once."""
         if which not in self._models:
+            if not self.has(which):
+                raise RunError(f"run {self.name} kept no {which}.pt: its spec in the registry must ask for weights")
             self._models[which] = checkpoint.load(self.path / f"{which}.pt")
         return self._models[which]
-
-    def has(self, which: str) -> bool:
-        return (self.path / f"{which}.pt").is_file()
 
     @property
     def model(self) -> GPT:
         return self.checkpoint().model
 
 
+def problem(path: Path) -> str | None:
+    """Why the folder path is not a finished run, or None if it is one."""
+    try:
+        config = json.loads((path / "config.json").read_text())
+        if not isinstance(config, dict) or not {"data", "model", "train"} <= set(config):
+            return "config.json lacks data, model or train"
+        metrics = pd.read_csv(path / "metrics.csv")
+    except FileNotFoundError as err:
+        return f"{Path(err.filename).name} is missing"
+    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:  # JSONDecodeError, EmptyDataError too
+        return f"unreadable: {str(err).splitlines()[0]}"
+    missing = set(METRIC_COLUMNS) - set(metrics.columns)
+    if missing:
+        return f"metrics.csv lacks {', '.join(sorted(missing))}"
+    if metrics.empty or metrics[list(METRIC_COLUMNS)].isna().any().any():
+        return "metrics.csv is empty or has missing values"
+    return None
+
+
 def load(path: str | Path) -> Run:
+    """The finished run in path; RunError (one line) if it is not one."""
     path = Path(path)
-    config = json.loads((path / "config.json").read_text())
-    return Run(path, config, pd.read_csv(path / "metrics.csv"))
+    reason = problem(path)
+    if reason:
+        raise RunError(f"{path} is not a finished run: {reason}")
+    return Run(path, json.loads((path / "config.json").read_text()), pd.read_csv(path / "metrics.csv"))
 
 
-def is_complete(path: Path) -> bool:
-    return all((path / f).is_file() for f in FILES)
+def places() -> list[Path]:
+    """Where runs are looked for: the published data/runs/, then this process's output (scratch or staging)."""
+    return list(dict.fromkeys([store.root() / store.RUNS, store.output() / store.RUNS]))
 
 
-def run_or_load(model_cfg: GPTConfig, train_cfg: TrainConfig, ds: Dataset, force: bool = False) -> Run:
-    """Load the finished run with this config from data/runs/, or train it (always, when force) and save it."""
-    if ds.config is None:
-        raise ValueError("run_or_load needs a data set built from a config (data.build)")
-    config = config_dict(model_cfg, train_cfg, ds.config)
-    path = root() / RUNS_DIR / run_name(config)
-    if is_complete(path) and not force:
-        return load(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+def find(name: str) -> Run | None:
+    """The finished run called name, wherever it is; a damaged folder of that name is reported and skipped."""
+    for folder in places():
+        path = folder / name
+        if path.is_dir():
+            reason = problem(path)
+            if reason is None:
+                return load(path)
+            warnings.warn(f"{path} is not a finished run ({reason}); it will be computed again", stacklevel=2)
+    return None
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Computing and writing runs
+
+
+@dataclass
+class Result:
+    """Everything a run produced, as values: what a worker returns and `write` stores."""
+
+    config: dict
+    metrics: pd.DataFrame
+    fourier: pd.DataFrame | None = None
+    weights: dict[str, bytes] = field(default_factory=dict)  # file stem -> checkpoint bytes
+
+    @property
+    def name(self) -> str:
+        return run_name(self.config)
+
+
+def compute(spec: Spec, threads: int | None = None, progress: bool = True) -> Result:
+    """Train spec's run in this process (on `threads` torch threads if given) and return what it produced."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    ds = spec.dataset()
+    config = spec.config()
+    model = GPT.seeded(spec.model.for_data(ds), spec.train.seed)
+    info = {**ds.info, "config": config}
+    weights, spectra = {}, []
+    order = fourier.residue_order(ds.info["p"], ds.info["ops"][0]) if ds.info.get("task") == "modular" else None
+
+    def measure(step: int, model: GPT, rows: pd.DataFrame) -> None:
+        if order is not None:
+            spectra.append(fourier.fourier_norms(model.transformer.wte.weight.detach()[order].cpu()).assign(step=step))
+        if spec.weights and not weights and rows.set_index("split").at["train", "acc"] >= MEMORISED_ACC:
+            weights["model_memorised"] = checkpoint.dumps(model, ds.tokenizer, {**info, "step": step})
+
+    metrics = train(model, ds, spec.train, callback=measure, desc=spec.name, progress=progress)
+    if spec.weights:
+        weights["model"] = checkpoint.dumps(model, ds.tokenizer, {**info, "step": int(metrics["step"].max())})
+    env = {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "device": str(resolve_device(spec.train.device)),
+        "machine": platform.machine(),
+    }
+    spectrum = pd.concat(spectra, ignore_index=True)[["step", "frequency", "norm", "share"]] if spectra else None
+    return Result({**config, "env": env}, metrics, spectrum, weights)
+
+
+def write(result: Result, folder: Path) -> Run:
+    """Store result as folder/<name>/, built in a temporary folder and swapped in whole."""
+    path = Path(folder) / result.name
+    tmp = store.temporary(path)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     try:
-        model = build_model(model_cfg, train_cfg.seed)
-        info = {**ds.info, "config": config}
-        memorised = []
-
-        def keep_memorised(step: int, model: GPT, rows: pd.DataFrame) -> None:
-            if not memorised and rows.set_index("split").at["train", "acc"] >= MEMORISED_ACC:
-                memorised.append(step)
-                checkpoint.save(tmp / "model_memorised.pt", model, ds.tokenizer, {**info, "step": step})
-
-        metrics = train(model, ds, train_cfg, callback=keep_memorised, desc=path.name)
-        checkpoint.save(tmp / "model.pt", model, ds.tokenizer, {**info, "step": int(metrics["step"].max())})
-        metrics.to_csv(tmp / "metrics.csv", index=False)
-        env = {
-            "torch": torch.__version__,
-            "threads": torch.get_num_threads(),
-            "device": str(resolve_device(train_cfg.device)),
-            "machine": platform.machine(),
-        }
-        (tmp / "config.json").write_text(json.dumps({**config, "env": env}, indent=2) + "\n")
-        replace_dir(tmp, path)
+        result.metrics.to_csv(tmp / "metrics.csv", index=False)
+        if result.fourier is not None:
+            result.fourier.to_csv(tmp / "fourier.csv", index=False)
+        for stem, blob in result.weights.items():
+            (tmp / f"{stem}.pt").write_bytes(blob)
+        (tmp / "config.json").write_text(json.dumps(result.config, indent=2) + "\n")  # last: marks it complete
+        store.replace_dir(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return load(path)
 
 
-def replace_dir(new: Path, path: Path) -> None:
-    """Move directory new to path; an existing path is swapped out first and removed only afterwards."""
-    old = path.with_name(f".{path.name}.old-{os.getpid()}")
-    if path.exists():
-        os.replace(path, old)
-    os.replace(new, path)
-    shutil.rmtree(old, ignore_errors=True)
+def run(spec: Spec, force: bool = False, into: Path | None = None) -> Run:
+    """The finished run of spec, found or (when missing, or always with force) trained here and written into
+    `into` (default: this process's output, scratch unless the pipeline publishes)."""
+    found = None if force else find(spec.name)
+    if found is not None and (found.has() or not spec.weights):
+        return found
+    return write(compute(spec), into or store.output() / store.RUNS)
 
 
 def publish(run: Run, name: str) -> Path:
-    """Copy a run's final checkpoint to checkpoints/<name>.pt (atomically), for the CLI examples."""
-    target = root() / CHECKPOINTS_DIR / f"{name}.pt"
-    checkpoint.atomic_write(target, lambda tmp: shutil.copyfile(run.path / "model.pt", tmp))
-    return target
+    """Copy a run's final weights to checkpoints/<name>.pt under this process's output, for the CLI examples."""
+    target = store.output() / store.CHECKPOINTS / f"{name}.pt"
+    return store.atomic_write(target, lambda tmp: shutil.copyfile(run.path / "model.pt", tmp))
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Many runs
-
-
-@dataclass(frozen=True)
-class Spec:
-    """One run to do: its data, its training and its architecture (vocab_size and block_size come from the data)."""
-
-    data: SentenceConfig | ModularConfig
-    train: TrainConfig
-    model: GPTConfig = GPTConfig(n_layer=2, n_head=4, n_embd=128)
-
-
-def run_spec(spec: Spec, force: bool = False) -> Run:
-    ds = data.build(spec.data)
-    model_cfg = replace(spec.model, vocab_size=ds.vocab_size, block_size=ds.block_size)
-    return run_or_load(model_cfg, spec.train, ds, force=force)
-
-
-def _run_in_worker(spec: Spec, force: bool, threads: int) -> Path:
-    torch.set_num_threads(threads)
-    return run_spec(spec, force).path
-
-
-def sweep(specs: list[Spec], jobs: int = 1, force: bool = False) -> list[Run]:
-    """Every spec's run, in order: finished runs are loaded, the others trained, `jobs` at a time in separate
-    processes (each with cores // jobs threads). On 2 cores one job with 2 threads is as fast as two with one."""
-    if jobs < 1:
-        raise ValueError(f"jobs must be >= 1, got {jobs}")
-    if jobs == 1:
-        return [run_spec(spec, force) for spec in specs]
-    threads = max(1, (os.cpu_count() or 1) // jobs)
-    context = multiprocessing.get_context("spawn")  # fork and torch's thread pools do not mix
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
-        paths = list(pool.map(_run_in_worker, specs, [force] * len(specs), [threads] * len(specs)))
-    return [load(path) for path in paths]
+# Tables of many runs
 
 
 def settings(run: Run) -> dict:

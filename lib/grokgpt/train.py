@@ -2,14 +2,14 @@
 
 `train(model, data, cfg)` samples batches from the train split, evaluates every split in full at an interval
 (loss in float64; accuracy is the exact match of the whole answer), and returns a long pandas DataFrame with
-columns step, split, loss, acc, lr, elapsed_s. The only output is a tqdm bar. It follows minGPT's trainer:
+columns step, split, loss, acc, lr, weight_norm, elapsed_s. The only output is a tqdm bar. It follows minGPT's trainer:
 the task lives in the data set, never in the loop.
 """
 
 from __future__ import annotations
 
 import math
-import random
+import os
 import sys
 import time
 from collections.abc import Callable
@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 import torch
+from torch import nn
 from torch.nn import functional as F
 from tqdm import tqdm
 
@@ -29,22 +30,24 @@ EVAL_CHUNK = 8192  # rows per forward pass when evaluating a whole split
 
 @dataclass(frozen=True)
 class TrainConfig:
-    max_steps: int = 20_000  # optimizer steps (the seed's --max_iters)
-    batch_size: int = 512  # rows per step, drawn with replacement from the train split
-    lr: float = 1e-3  # peak learning rate, held constant after the warmup
-    weight_decay: float = 1.0  # AdamW's decoupled decay on every parameter: drives grokking (05_ablations)
-    beta1: float = 0.9
-    beta2: float = 0.98  # the grokking papers' choice, more responsive than 0.999
-    warmup_steps: int = 10  # steps of linear warmup up to lr; 0 for none
+    """How a model is trained. The study's values live in `experiments`; the defaults here only switch things off."""
+
+    max_steps: int  # optimizer steps (the seed's --max_iters)
+    batch_size: int  # rows per step, drawn with replacement from the train split
+    lr: float  # peak learning rate, held constant after the warmup (or decayed, with cosine)
+    weight_decay: float  # AdamW's decoupled decay on every parameter: drives grokking (05_ablations)
+    eval_every: int  # steps between full evaluations of every split
+    beta1: float = 0.9  # AdamW's first-moment decay
+    beta2: float = 0.999  # AdamW's second-moment decay (the grokking papers use 0.98)
+    warmup_steps: int = 0  # steps of linear warmup up to lr; 0 for none
     cosine: bool = False  # after the warmup, decay lr along a half cosine to 0 at max_steps (else constant)
-    eval_every: int = 100  # steps between full evaluations of every split
     stop_acc: float | None = None  # stop once stop_split accuracy has stayed >= stop_acc ...
-    stop_after: int = 0  # ... for this many steps (evaluated at eval_every)
+    stop_after: int = 0  # ... for this many steps (evaluated at eval_every): the window that shows it held
     stop_split: str = "val"  # the split watched for stopping (train when the data set has no such split)
     grokfast_alpha: float = 0.98  # EMA decay of the Grokfast filter
     grokfast_lamb: float = 0.0  # amplification of the slow gradient; 0 turns Grokfast off
-    seed: int = 0  # model initialisation and batch order
-    device: str = "auto"  # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "mps"
+    seed: int = 0  # batch order (the initialisation is seeded with it too, by runs)
+    device: str = "auto"  # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:N", "mps"
 
     def __post_init__(self):
         for name in ("max_steps", "batch_size", "warmup_steps", "eval_every", "stop_after", "seed"):
@@ -79,6 +82,16 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def cpu_threads(jobs: int = 1) -> int:
+    """The torch threads for one of `jobs` runs side by side: this process's cores divided among them, at least 1.
+    $OMP_NUM_THREADS, when set, overrides the rule. One rule for every run: a run's thread count changes its
+    trajectory (float reduction order), so runs record it and `make verify` retrains with it."""
+    if os.environ.get("OMP_NUM_THREADS", "").isdigit():
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    return max(1, cores // max(1, jobs))
+
+
 def resolve_device(device: str = "auto") -> torch.device:
     """ "auto" picks CUDA, then Apple's MPS, then the CPU; anything else is taken as given."""
     if device != "auto":
@@ -88,12 +101,6 @@ def resolve_device(device: str = "auto") -> torch.device:
     if torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
-
-
-def set_seed(seed: int) -> None:
-    """Seed every generator that touches a run (Python's and torch's, on every device)."""
-    random.seed(seed)
-    torch.manual_seed(seed)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -116,6 +123,12 @@ def evaluate(model: GPT, rows: Rows, start: int = 0) -> tuple[float, float]:
     return loss_sum / max(n_targets, 1), n_correct / len(rows)
 
 
+@torch.no_grad()
+def weight_norm(model: nn.Module) -> float:
+    """The L2 norm of all parameters together: weight decay shrinks it while the network generalises (Nanda et al.)."""
+    return math.sqrt(sum(float(p.double().pow(2).sum()) for p in model.parameters()))
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # The loop
 
@@ -126,14 +139,15 @@ def train(
     cfg: TrainConfig,
     callback: Callable[[int, GPT, pd.DataFrame], None] | None = None,
     desc: str = "train",
+    progress: bool = True,
 ) -> pd.DataFrame:
-    """Train model in place on data; return the metrics (columns step, split, loss, acc, lr, elapsed_s).
+    """Train model in place on data; return the metrics (columns step, split, loss, acc, lr, weight_norm, elapsed_s).
 
     Every eval_every steps (and at steps 0 and the last) each split is evaluated in full and, if given,
     callback(step, model, rows_of_that_evaluation) is called, for example to keep a snapshot.
     """
     device = resolve_device(cfg.device)
-    torch.manual_seed(cfg.seed)  # the batch order; the caller seeded the initialisation (see runs.build_model)
+    torch.manual_seed(cfg.seed)  # the batch order; the caller seeded the initialisation (GPT.seeded)
     model.to(device).train()
     splits = {name: Rows(*(t.to(device) for t in (r.x, r.y, r.answer))) for name, r in data.splits.items()}
     train_rows = splits["train"]
@@ -147,12 +161,22 @@ def train(
     )
     generator = torch.Generator(device=device).manual_seed(cfg.seed)
     ema, records, held_since, t0 = None, [], None, time.perf_counter()
-    bar = tqdm(total=cfg.max_steps, desc=desc, unit="step", file=sys.stderr, mininterval=1.0, dynamic_ncols=True)
+    bar = tqdm(
+        total=cfg.max_steps,
+        desc=desc,
+        unit="step",
+        file=sys.stderr,
+        mininterval=1.0,
+        dynamic_ncols=True,
+        disable=not progress,
+    )
     for step in range(cfg.max_steps + 1):
         if step % cfg.eval_every == 0 or step == cfg.max_steps:
-            elapsed = time.perf_counter() - t0
+            elapsed, norm = time.perf_counter() - t0, weight_norm(model)
             now = [
-                dict(step=step, split=name, loss=loss, acc=acc, lr=lr_at(step, cfg), elapsed_s=elapsed)
+                dict(
+                    step=step, split=name, loss=loss, acc=acc, lr=lr_at(step, cfg), weight_norm=norm, elapsed_s=elapsed
+                )
                 for name, (loss, acc) in ((n, evaluate(model, r, data.start)) for n, r in splits.items())
             ]
             records += now

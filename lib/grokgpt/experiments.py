@@ -1,0 +1,207 @@
+"""The registry of the study: every notebook's parameters and the runs they ask for, as data.
+
+This is the one home of the study's settings. `PARAMETERS[notebook]` holds the defaults of that notebook's
+`parameters` cell (a test checks that the two agree), and `plan(notebook, params)` turns a notebook's parameters
+into its runs, as named groups of `runs.Spec`. The notebooks call `plan` with their parameters, `make runs`
+calls it with the defaults (`every_spec`), and the CLI's `--preset` and the benchmarks read `PRESETS`.
+
+The presets:
+- `sentence`: 01's one-layer, 32-wide model that memorises one sentence;
+- `addsub`: 03's one block, 256 wide, nanoGPT's initialisation, a cosine decay: a ± b mod p on every seed;
+- `grokking`: 04's paper preset (Power et al. 2022; Nanda et al. 2023): 2 layers, 4 heads, 128 wide, AdamW lr 1e-3,
+  weight decay 1, betas (0.9, 0.98), batch 512, warmup 10, PyTorch's default initialisation;
+- `ablation`: 05's base, the paper preset with one layer: 3× cheaper steps, the same memorise-then-generalise delay;
+- `seed_division`: the seed report's own division setting (500 training equations, batch 250, 2 layers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from grokgpt.data import ModularConfig, SentenceConfig, table
+from grokgpt.model import GPTConfig
+from grokgpt.runs import Spec
+from grokgpt.train import TrainConfig
+
+# ----------------------------------------------------------------------------------------------------------------
+# Every notebook's parameters: the defaults of its `parameters` cell, one literal each
+
+_GROK_MODEL = dict(n_layer=2, n_head=4, n_embd=128, init="torch")
+_GROK_TRAIN = dict(lr=1e-3, weight_decay=1.0, beta1=0.9, beta2=0.98, warmup_steps=10, batch_size=512)
+_HELD = dict(eval_every=100, stop_acc=0.99)  # evaluate every 100 steps; "held" is judged at 99%
+
+PARAMETERS: dict[str, dict] = {
+    "01_overfit": dict(
+        text="I love machine learning", prompt="I", n_layer=1, n_head=2, n_embd=32, block_size=16, batch_size=1,
+        max_iters=5000, lr=3e-3, weight_decay=0.0, eval_every=100, seeds=[0, 1, 2], compare_cosine=True,
+        device="auto",
+    ),
+    "02_data": dict(primes=[97, 113], ops="+-", fractions=[0.4, 0.4, 0.2], samples=5000, seed=0, write_files=True),
+    "03_warmup": dict(
+        primes=[97, 113], seeds=[0, 1, 2], ops="+-", fractions=[0.4, 0.4, 0.2],
+        n_layer=1, n_head=4, n_embd=256, init="gpt2", lr=1e-3, weight_decay=1.0, beta1=0.9, beta2=0.98,
+        warmup_steps=10, cosine=True, batch_size=512, max_steps=2500, stop_after=500, **_HELD,
+        narrow_n_layer=2, narrow_n_embd=128, seed_size_train=2000, seed_size_steps=10000, device="auto",
+    ),
+    "04_grokking": dict(
+        p=97, op="/", fractions=[0.5, 0.3], seeds=[0, 1, 2], **_GROK_MODEL, **_GROK_TRAIN,
+        max_steps=20000, stop_after=1000, **_HELD, device="auto",
+    ),
+    "05_ablations": dict(
+        p=97, op="/", seeds=[0, 1, 2], **{**_GROK_MODEL, "n_layer": 1}, **_GROK_TRAIN, train_frac=0.5,
+        max_steps=12000, stop_after=1000, **_HELD,
+        warmups=[0, 10, 100], weight_decays=[0.0, 0.1, 0.3, 1.0, 2.0, 3.0],
+        train_fracs=[0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.8],
+        phase_fracs=[0.2, 0.3, 0.4, 0.5, 0.8], phase_weight_decays=[0.1, 0.3, 1.0, 3.0],
+        grokfast_alpha=0.98, grokfast_lamb=2.0, grokfast_weight_decays=[0.0, 0.005, 1.0],
+        seed_train_size=500, seed_batch_size=250, seed_n_layer=2, seed_max_steps=50000, seed_eval_every=500,
+        device="auto",
+    ),
+}  # fmt: skip
+
+MODEL_KEYS = ("n_layer", "n_head", "n_embd", "init")
+TRAIN_KEYS = tuple(f for f in TrainConfig.__dataclass_fields__ if f not in ("max_steps", "seed"))
+
+
+def _model(params: dict, **changes) -> GPTConfig:
+    return GPTConfig(**{**{k: params[k] for k in MODEL_KEYS if k in params}, **changes})
+
+
+def _train(params: dict, **changes) -> TrainConfig:
+    known = {k: params[k] for k in TRAIN_KEYS if k in params}
+    return TrainConfig(**{"max_steps": params.get("max_steps", params.get("max_iters")), **known, **changes})
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Each notebook's runs, as named groups of specs
+
+
+def _overfit(q: dict) -> dict[str, list[Spec]]:
+    data = SentenceConfig(text=q["text"], block_size=q["block_size"])
+    base = _train(q, warmup_steps=0)
+    schedules = [False, True] if q["compare_cosine"] else [False]
+    return {
+        ("cosine" if cosine else "constant"): [
+            Spec(data, replace(base, cosine=cosine, seed=s), _model(q), weights=s == q["seeds"][0] and not cosine)
+            for s in q["seeds"]
+        ]
+        for cosine in schedules
+    }
+
+
+def _warmup(q: dict) -> dict[str, list[Spec]]:
+    def specs(model: GPTConfig, train: TrainConfig, fractions: tuple, primes: list[int]) -> list[Spec]:
+        return [
+            Spec(
+                ModularConfig(p=p, ops=q["ops"], fractions=fractions, seed=s),
+                replace(train, seed=s),
+                model,
+                weights=s == q["seeds"][0] and model == wide and fractions == main,
+            )  # fmt: skip
+            for p in primes
+            for s in q["seeds"]
+        ]
+
+    wide, main = _model(q), tuple(q["fractions"])
+    small = q["seed_size_train"] / len(table(min(q["primes"]), q["ops"]))  # the seed report's training-set size
+    constant = _train(q, cosine=False, max_steps=q["seed_size_steps"])
+    return {
+        "main": specs(wide, _train(q), main, q["primes"]),
+        "narrow": specs(
+            _model(q, n_layer=q["narrow_n_layer"], n_embd=q["narrow_n_embd"]), _train(q), main, q["primes"]
+        ),
+        "seed_size": specs(wide, constant, (small, 1 - small), [min(q["primes"])]) if q["seed_size_train"] else [],
+    }
+
+
+def _grokking(q: dict) -> dict[str, list[Spec]]:
+    return {
+        f"fraction {f:g}": [
+            Spec(
+                ModularConfig(p=q["p"], ops=q["op"], fractions=(f, 1 - f), seed=s),
+                _train(q, seed=s),
+                _model(q),
+                weights=s == q["seeds"][0],
+            )  # fmt: skip
+            for s in q["seeds"]
+        ]
+        for f in q["fractions"]
+    }
+
+
+def _ablations(q: dict) -> dict[str, list[Spec]]:
+    model, base = _model(q), _train(q)
+
+    def cell(frac: float = q["train_frac"], **train) -> list[Spec]:  # the baseline with some settings changed
+        data = ModularConfig(p=q["p"], ops=q["op"], fractions=(frac, 1 - frac))
+        return [Spec(replace(data, seed=s), replace(base, seed=s, **train), model) for s in q["seeds"]]
+
+    n_seed = q["seed_train_size"] / len(table(q["p"], q["op"]))
+    seed_train = dict(batch_size=q["seed_batch_size"], max_steps=q["seed_max_steps"], eval_every=q["seed_eval_every"])
+    return {
+        "warmup_steps": [s for w in q["warmups"] for s in cell(warmup_steps=w)],
+        "weight_decay": [s for wd in q["weight_decays"] for s in cell(weight_decay=wd)],
+        "train_frac": [s for f in q["train_fracs"] for s in cell(f)],
+        "phase": [s for f in q["phase_fracs"] for wd in q["phase_weight_decays"] for s in cell(f, weight_decay=wd)],
+        "grokfast": [
+            s
+            for wd in q["grokfast_weight_decays"]
+            for lamb in (0.0, q["grokfast_lamb"])
+            for s in cell(weight_decay=wd, grokfast_lamb=lamb, grokfast_alpha=q["grokfast_alpha"])
+        ],
+        "seed_question": [
+            replace(s, model=replace(model, n_layer=q["seed_n_layer"]))
+            for s in cell(n_seed, **seed_train)
+        ] if q["seed_train_size"] else [],
+    }  # fmt: skip
+
+
+PLANS = {"01_overfit": _overfit, "03_warmup": _warmup, "04_grokking": _grokking, "05_ablations": _ablations}
+
+
+def plan(notebook: str, params: dict | None = None) -> dict[str, list[Spec]]:
+    """The runs a notebook asks for with these parameters (default: the registry's), in named groups."""
+    return PLANS[notebook]({**PARAMETERS[notebook], **(params or {})})
+
+
+def every_spec() -> list[Spec]:
+    """Every run of the registry, once each, the longest first (so that a sweep's tail is short)."""
+    specs = [s for name in PLANS for group in plan(name).values() for s in group]
+    unique = {}
+    for s in specs:  # the same run asked for twice (shared baselines): keep one, with weights if any asked
+        key = s.name
+        unique[key] = replace(s, weights=s.weights or (key in unique and unique[key].weights))
+    return sorted(unique.values(), key=lambda s: -cost(s))
+
+
+def cost(spec: Spec) -> float:
+    """A rough relative cost of a run, for ordering: its step budget times its depth times its batch."""
+    return spec.train.max_steps * spec.model.n_layer * spec.train.batch_size
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Notebook parameters: checked against the registry
+
+
+def parameters(notebook: str, namespace: dict) -> dict:
+    """The notebook's parameters from its namespace (its globals()), type-checked against the registry's
+    defaults: ValueError (one line) for a value of the wrong type, such as `-p max_steps 1e4`."""
+    params = {}
+    for name, default in PARAMETERS[notebook].items():
+        value = namespace[name]
+        expected = float if isinstance(default, float) else type(default)
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, expected) or isinstance(value, bool) and expected is not bool:
+            raise ValueError(f"parameter {name} must be {expected.__name__}, got {value!r}")
+        params[name] = value
+    return params
+
+
+PRESETS: dict[str, Spec] = {
+    "sentence": plan("01_overfit")["constant"][0],
+    "addsub": plan("03_warmup")["main"][0],
+    "grokking": plan("04_grokking")["fraction 0.5"][0],
+    "ablation": plan("05_ablations")["warmup_steps"][3],
+    "seed_division": plan("05_ablations")["seed_question"][0],
+}

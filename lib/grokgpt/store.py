@@ -1,0 +1,127 @@
+"""Where files go, and how they are written so that a failure never leaves half a file behind.
+
+The project root holds the published folders: `data/runs/` (every run of the registry), `figures/` and
+`checkpoints/`. Only `make runs` and `make report` (through `pipeline`, with the registry's parameters) write
+there; everything else, a notebook opened in JupyterLab or run with other parameters, writes under the ignored
+`scratch/` folder. `output()` says which, for the current process:
+
+- `$GROKGPT_OUTPUT`, when set (the pipeline points it at a staging folder that it merges into the root only
+  after every cell succeeded, or at `scratch/<notebook>/`);
+- otherwise `<root>/scratch/`.
+
+`root()` is `$GROKGPT_ROOT` if set; else the working directory, or its parent when that is the project's
+`notebooks/` folder (JupyterLab starts a kernel there). Tests point it at a temporary folder.
+
+Files are written to a temporary name beside their target and renamed into place (`atomic_write`); a folder
+is built beside its target and swapped in whole (`replace_dir`). Temporaries carry the writer's PID, so the
+next start can remove those whose writer is gone (`clean_stale`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT_ENV, OUTPUT_ENV = "GROKGPT_ROOT", "GROKGPT_OUTPUT"
+RUNS = Path("data") / "runs"
+FIGURES = Path("figures")
+CHECKPOINTS = Path("checkpoints")
+SCRATCH = Path("scratch")
+TEMPORARY = re.compile(r"^\..+\.(tmp|old)-(\d+)$")  # .<name>.tmp-<pid>, .<name>.old-<pid>
+
+
+def root() -> Path:
+    """The project root (see the module docstring)."""
+    if os.environ.get(ROOT_ENV):
+        return Path(os.environ[ROOT_ENV])
+    cwd = Path.cwd()
+    if cwd.name == "notebooks" and (cwd.parent / "lib" / "grokgpt").is_dir():
+        return cwd.parent
+    return cwd
+
+
+def output() -> Path:
+    """Where this process writes figures, checkpoints and new runs: $GROKGPT_OUTPUT, else <root>/scratch."""
+    return Path(os.environ[OUTPUT_ENV]) if os.environ.get(OUTPUT_ENV) else root() / SCRATCH
+
+
+def publishing() -> bool:
+    """True when this process writes into the published folders (or a staging folder merged into them)."""
+    return not output().resolve().is_relative_to((root() / SCRATCH).resolve())
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Writing whole files and folders
+
+
+def temporary(path: Path, kind: str = "tmp") -> Path:
+    """A hidden sibling of path named after this process: .<name>.<kind>-<pid>."""
+    return path.with_name(f".{path.name}.{kind}-{os.getpid()}")
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Call write(tmp), then rename tmp onto path; on any failure remove tmp and leave path as it was."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a directory")
+    if path.parent.exists() and not path.parent.is_dir():
+        raise NotADirectoryError(f"{path.parent} is a file, not a directory")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = temporary(path)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
+
+
+def replace_dir(new: Path, path: Path) -> None:
+    """Move the folder new to path; an existing path is swapped out first and removed only afterwards."""
+    old = temporary(path, "old")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        os.replace(path, old)
+    os.replace(new, path)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def clean_stale(folder: Path) -> list[Path]:
+    """Remove the temporaries in folder whose writing process is gone (killed runs, interrupted saves)."""
+    removed = []
+    for path in Path(folder).glob(".*"):
+        match = TEMPORARY.match(path.name)
+        if match and int(match[2]) != os.getpid() and not _alive(int(match[2])):
+            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
+
+
+def merge(staging: Path, target: Path) -> list[Path]:
+    """Move everything under staging into target: files replace files, and a run folder (one holding
+    config.json) replaces its counterpart whole. Returns the paths written under target."""
+    moved = []
+    for path in sorted(staging.rglob("*")):
+        if not path.exists() or path.is_dir() and not (path / "config.json").is_file():
+            continue
+        dest = target / path.relative_to(staging)
+        if path.is_dir():
+            replace_dir(path, dest)
+        else:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, dest)
+        moved.append(dest)
+    return moved

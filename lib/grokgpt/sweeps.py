@@ -1,0 +1,167 @@
+"""Many runs: a sweep in this process or on Dask, and the `make runs` / `make verify` commands.
+
+    python -m grokgpt.sweeps run [--jobs N] [--scheduler tcp://host:8786] [--force] [--only 04_grokking ...]
+    python -m grokgpt.sweeps verify [--n 3] [--seed S] [--max-seconds 600]
+
+`sweep(specs)` returns every spec's finished run: found in data/runs/ (or this process's output), or computed.
+Computing runs one at a time in this process uses every core; with `jobs > 1` (the default for `run`: one worker
+per core) or a scheduler address, each run is a Dask task on a worker with one torch thread (one 1-thread worker
+per core gives about 1.5× the runs per hour of one run on all cores: `benchmarks/sweep_speed.py`). Workers return
+what a run produced as values (`runs.Result`); the caller writes data/runs/, so workers need no shared
+filesystem. A worker that dies costs its run only: the sweep goes on, and the failure is reported at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import random
+import sys
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from grokgpt import experiments, runs, store
+from grokgpt.runs import Run, Spec
+from grokgpt.train import cpu_threads
+
+
+class SweepError(RuntimeError):
+    """Some runs of a sweep failed; the others were written."""
+
+
+def sweep(
+    specs: list[Spec],
+    jobs: int = 1,
+    scheduler: str | None = None,
+    force: bool = False,
+    train: bool = True,
+    into: Path | None = None,
+    progress: bool = True,
+) -> list[Run | None]:
+    """Every spec's finished run, in order. Missing runs (all, with force) are computed, unless train is False:
+    then they come back as None (make report analyses what exists and names what is missing). New runs are
+    written into `into` (default: this process's output, which is scratch/ unless the pipeline publishes)."""
+    if jobs < 1:
+        raise ValueError(f"jobs must be >= 1, got {jobs}")
+    into = into or store.output() / store.RUNS
+    store.clean_stale(into) if into.is_dir() else None
+    names = [spec.name for spec in specs]
+    found = {name: None if force else runs.find(name) for name in dict.fromkeys(names)}
+    todo = {}
+    for spec, name in zip(specs, names, strict=True):
+        run = found[name]
+        if run is None or spec.weights and not run.has():
+            todo.setdefault(name, spec)
+    if train and todo:
+        found |= _compute(list(todo.values()), jobs, scheduler, into, progress)
+    return [found[name] for name in names]
+
+
+def _compute(specs: list[Spec], jobs: int, scheduler: str | None, into: Path, progress: bool) -> dict[str, Run]:
+    done, failed = {}, []
+    bar = tqdm(total=len(specs), desc="runs", unit="run", file=sys.stderr, disable=not progress)
+    if jobs == 1 and scheduler is None:
+        for spec in specs:
+            done[spec.name] = runs.write(runs.compute(spec, threads=cpu_threads(1), progress=progress), into)
+            bar.update()
+    else:
+        from distributed import Client, LocalCluster, as_completed
+
+        cluster = None if scheduler else LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        with Client(scheduler or cluster) as client:
+            futures = {client.submit(runs.compute, s, 1, False, pure=False): s for s in specs}
+            for future in as_completed(futures):
+                spec = futures[future]
+                try:
+                    done[spec.name] = runs.write(future.result(), into)
+                except Exception as err:  # a worker that died, or a run that raised: the sweep goes on
+                    failed.append(f"{spec.name}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+                bar.update()
+        if cluster is not None:
+            cluster.close()
+    bar.close()
+    if failed:
+        raise SweepError(f"{len(failed)} of {len(specs)} runs failed (the others were written):\n" + "\n".join(failed))
+    return done
+
+
+def missing(specs: list[Spec], runs_found: list[Run | None]) -> list[str]:
+    """The names of the specs whose runs are not there (what `make runs` would compute)."""
+    return [s.name for s, r in zip(specs, runs_found, strict=True) if r is None]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# make verify: the reproducibility claim, checked
+
+
+def compare(committed: pd.DataFrame, again: pd.DataFrame) -> list[str]:
+    """The differences between two metric tables, elapsed time aside (empty when they are equal)."""
+    columns = [c for c in committed.columns if c != "elapsed_s"]
+    if list(again.columns) != list(committed.columns) or len(again) != len(committed):
+        return [f"shape differs: {committed.shape} committed, {again.shape} now"]
+    a, b = committed[columns].reset_index(drop=True), again[columns].reset_index(drop=True)
+    b = pd.read_csv(io.StringIO(b.to_csv(index=False)))  # the CSV round trip the committed table took
+    diff = (a != b) & ~(a.isna() & b.isna())
+    return [f"row {i} ({a.at[i, 'step']}, {a.at[i, 'split']}) {c}: {a.at[i, c]!r} != {b.at[i, c]!r}"
+            for i, c in zip(*diff.to_numpy().nonzero(), strict=True) for c in [columns[c]]][:20]  # fmt: skip
+
+
+def verify(n: int = 3, seed: int | None = None, max_seconds: float = 600) -> bool:
+    """Retrain n random runs of data/runs/ (among those that took at most max_seconds) with their recorded thread
+    count, and compare their metrics with the committed ones. Prints the differences; True if there are none."""
+    folder = store.root() / store.RUNS
+    candidates = []
+    for path in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+        if runs.problem(path) is None:
+            run = runs.load(path)
+            if run.metrics["elapsed_s"].max() <= max_seconds:
+                candidates.append(run)
+    chosen = random.Random(seed).sample(candidates, min(n, len(candidates)))
+    ok = True
+    for run in chosen:
+        spec = runs.spec_of(run.config)
+        again = runs.compute(spec, threads=run.config.get("env", {}).get("threads", cpu_threads(1)), progress=False)
+        differences = compare(run.metrics, again.metrics)
+        ok &= not differences
+        print(f"{'same' if not differences else 'DIFFERENT'}: {run.name}", *differences, sep="\n  ")
+    print(f"verify: {len(chosen)} of {len(candidates)} runs retrained; {'all equal' if ok else 'differences above'}")
+    return ok
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m grokgpt.sweeps", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("run", help="compute every run of the registry that is missing from data/runs/")
+    p.add_argument("--jobs", type=int, default=cpu_threads(1), help="runs side by side (default: one per core)")
+    p.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:8786) instead of local workers")
+    p.add_argument("--force", action="store_true", help="recompute every run, finished or not")
+    p.add_argument("--only", nargs="+", choices=sorted(experiments.PLANS), help="only these notebooks' runs")
+    p.add_argument("--list", action="store_true", help="list the missing runs and stop")
+    p = sub.add_parser("verify", help="retrain a random sample of finished runs and compare their metrics")
+    p.add_argument("--n", type=int, default=3, help="runs to retrain (default 3)")
+    p.add_argument("--seed", type=int, help="seed of the random choice (default: a new choice each time)")
+    p.add_argument("--max-seconds", type=float, default=600, help="choose among runs that took at most this long")
+    args = parser.parse_args(argv)
+    if args.command == "verify":
+        return 0 if verify(args.n, args.seed, args.max_seconds) else 1
+    specs = [s for name in args.only for g in experiments.plan(name).values() for s in g] if args.only else None
+    specs = experiments.every_spec() if specs is None else list({s.name: s for s in specs}.values())
+    into = store.root() / store.RUNS
+    if args.list:
+        have = sweep(specs, train=False, into=into, progress=False)
+        todo = missing(specs, have)
+        print(*todo, f"{len(todo)} of {len(specs)} runs missing", sep="\n")
+        return 0
+    try:
+        sweep(specs, jobs=args.jobs, scheduler=args.scheduler, force=args.force, into=into)
+    except SweepError as err:
+        print(f"make runs: {err}", file=sys.stderr)
+        return 1
+    print(f"make runs: all {len(specs)} runs of the registry are in {into}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
