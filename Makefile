@@ -1,12 +1,14 @@
-# grokgpt: `make report` runs the five notebooks and builds the report; `make test` runs the tests.
-# Both create .venv and install the pinned dependencies first when needed.
+# grokgpt. The README's two commands: `make report` (analyse the committed runs, write the report) and
+# `make test`. Both create .venv and install the pinned dependencies first when needed.
 #
 #   make report                                   run stale notebooks, then reports/report.html and .pdf
-#   make report PARAMS="-p device cpu"            papermill parameters for every notebook
-#   make report PARAMS_04_grokking="-p max_steps 5000"   ... or for one notebook
-#   make -j2 report                               independent notebooks side by side
+#   make report PARAMS_04_grokking="-p seeds [0]" other parameters: the notebook writes under scratch/ instead
+#   make runs                                     compute every run of the registry missing from data/runs/
+#   make runs FORCE=1 | JOBS=4 | SCHEDULER=tcp://host:8786    all of them | 4 workers | on a Dask cluster
+#   make verify [N=3]                             retrain N random committed runs, compare their metrics exactly
+#   make -j2 report                               notebooks side by side, the cores divided between them
 #
-# Only notebooks whose source, library or parameters changed are re-run; runs already in data/runs/ are reused.
+# Only notebooks whose source, library or parameters changed are re-run; `make report` trains nothing.
 
 PYTHON ?= python3
 VENV := .venv
@@ -15,8 +17,12 @@ INSTALLED := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 EXECUTED := $(patsubst notebooks/%,reports/%,$(NOTEBOOKS))
 LIB := $(wildcard lib/grokgpt/*.py)
+N ?= 3
+# Each recipe's torch threads: the cores divided among make's parallel jobs (`make -jN`), so -j never
+# oversubscribes (two 2-thread jobs on 2 cores run at half the speed of one).
+THREADS = $$(j=$$(echo " $$MAKEFLAGS" | sed -n 's/.* -j *\([0-9][0-9]*\).*/\1/p'); t=$$(( $$(nproc) / $${j:-1} )); echo $$(( t > 0 ? t : 1 )))
 
-.PHONY: setup report test lint lab clean FORCE
+.PHONY: setup report runs verify test lint lab clean FORCE
 .DELETE_ON_ERROR:
 .PRECIOUS: reports/.params/%
 
@@ -26,6 +32,9 @@ $(INSTALLED): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# outputs that JupyterLab autosaves into notebooks/ never reach a commit (.gitattributes names the filter)
+	-git rev-parse --git-dir >/dev/null 2>&1 && git config filter.nbstripout.clean "'$(abspath $(PY))' -m nbstripout --keep-id" \
+		&& git config filter.nbstripout.smudge cat && git config diff.ipynb.textconv "'$(abspath $(PY))' -m nbstripout -t"
 	touch $@
 
 report: reports/report.html reports/report.pdf
@@ -38,13 +47,19 @@ reports/.params/%: FORCE
 	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
 reports/%.ipynb: notebooks/%.ipynb $(LIB) reports/.params/% | $(INSTALLED)
-	$(PY) -m grokgpt.pipeline run $< $@ $(PARAMS) $(PARAMS_$*)
+	OMP_NUM_THREADS=$(THREADS) $(PY) -m grokgpt.pipeline run $< $@ $(PARAMS) $(PARAMS_$*)
 
 reports/report.html: $(EXECUTED)
 	$(PY) -m grokgpt.pipeline html $@ $^
 
 reports/report.pdf: reports/report.html
 	$(PY) -m grokgpt.pipeline pdf $< $@
+
+runs: $(INSTALLED)
+	$(PY) -m grokgpt.sweeps run $(if $(FORCE),--force) $(if $(JOBS),--jobs $(JOBS)) $(if $(SCHEDULER),--scheduler $(SCHEDULER))
+
+verify: $(INSTALLED)
+	$(PY) -m grokgpt.sweeps verify --n $(N) $(if $(SEED),--seed $(SEED))
 
 test: $(INSTALLED)
 	$(PY) -m pytest
@@ -58,5 +73,5 @@ lab: $(INSTALLED)
 	GROKGPT_ROOT=$(CURDIR) $(PY) -m jupyter lab notebooks/
 
 clean:
-	rm -rf reports/.params reports/.failed-* reports/.running-* .pytest_cache .ruff_cache
+	rm -rf reports/.params reports/.failed-* reports/.running-* scratch .pytest_cache .ruff_cache
 	find . -name __pycache__ -prune -exec rm -rf {} +

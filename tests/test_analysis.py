@@ -1,50 +1,89 @@
+"""The study's words on hand-made metric tables: reached, held, delay, collapse, censoring, Kaplan–Meier medians."""
+
+import math
+
 import pandas as pd
+import pytest
 
 from grokgpt import analysis, data
 
 
-def long_metrics(run, train, val, every=100):
+def long_metrics(run, train, val, every=100, **settings):
     rows = [dict(step=i * every, split="train", loss=1 - a, acc=a, elapsed_s=i) for i, a in enumerate(train)]
     rows += [dict(step=i * every, split="val", loss=1 - a, acc=a, elapsed_s=i) for i, a in enumerate(val)]
-    return pd.DataFrame(rows).assign(run=run)
+    return pd.DataFrame(rows).assign(run=run, **settings)
 
 
-def test_crossings_mark_censored_runs_without_inventing_a_step():
+def test_reached_is_the_first_evaluation_at_99_percent():
+    m = long_metrics("a", [0.1, 0.995, 0.5, 1.0], [0.0, 0.2, 0.99, 0.3])
+    assert analysis.reached(m, "train") == 100 and analysis.reached(m, "val") == 200
+    assert analysis.reached(long_metrics("b", [0.1, 0.98], [0.0, 0.0]), "train") is None
+
+
+def test_held_needs_every_later_evaluation_and_the_window():
+    touched_and_fell = long_metrics("a", [1.0] * 6, [0.0, 0.995, 0.4, 0.5, 0.6, 0.7])
+    assert analysis.reached(touched_and_fell, "val") == 100 and analysis.held(touched_and_fell, "val", 0) is None
+    dipped = long_metrics("b", [1.0] * 7, [0.0, 0.995, 0.97, 0.995, 1.0, 1.0, 1.0])
+    assert analysis.held(dipped, "val", window=300) == 300  # the held streak starts after the dip ...
+    assert analysis.held(dipped, "val", window=301) is None  # ... and must last the window to count
+    late = long_metrics("c", [1.0] * 4, [0.0, 0.1, 0.2, 0.995])
+    assert analysis.held(late, "val", window=0) == 300 and analysis.held(late, "val", window=100) is None
+
+
+def test_collapses_count_each_fall_below_half_once():
+    m = long_metrics("a", [0.2, 0.995, 0.4, 0.3, 1.0, 1.0, 0.3, 1.0], [0.0] * 8)
+    assert analysis.collapses(m, "train") == [200, 600]
+    assert analysis.collapses(long_metrics("b", [0.2, 0.45], [0.0, 0.0]), "train") == []  # never reached 99%
+
+
+def test_crossings_keep_censored_runs_and_compute_the_delay():
     m = pd.concat(
         [
-            long_metrics("a", [0.1, 1.0, 1.0, 1.0], [0.0, 0.2, 0.995, 1.0]).assign(weight_decay=1.0),
-            long_metrics("b", [0.1, 1.0, 1.0, 1.0], [0.0, 0.1, 0.2, 0.3]).assign(weight_decay=0.0),
+            long_metrics("a", [0.1, 1.0, 1.0, 1.0, 1.0], [0.0, 0.2, 0.995, 1.0, 1.0], weight_decay=1.0, stop_after=200,
+                         max_steps=400),
+            long_metrics("b", [0.1, 1.0, 1.0, 1.0, 1.0], [0.0, 0.995, 0.1, 0.2, 0.3], weight_decay=0.0, stop_after=200,
+                         max_steps=400),
         ]
-    )
+    )  # fmt: skip
     t = analysis.crossings(m, keep=["weight_decay"]).set_index("run")
-    assert t.at["a", "train_step"] == 100 and t.at["a", "val_step"] == 200 and t.at["a", "grokked"]
-    assert pd.isna(t.at["b", "val_step"]) and not t.at["b", "grokked"] and t.at["b", "last_step"] == 300
+    assert t.at["a", "train_reached"] == 100 and t.at["a", "val_held"] == 200 and t.at["a", "delay"] == 2.0
+    assert not t.at["a", "censored"] and t.at["a", "collapses"] == 0
+    assert t.at["b", "censored"] and pd.isna(t.at["b", "val_held"]) and t.at["b", "val_reached"] == 100
+    assert t.at["b", "collapses"] == 1 and t.at["b", "lowest_after"] == 0.1 and t.at["b", "budget"] == 400
     s = analysis.summarise(t, "weight_decay")
-    assert s.at[0.0, "grokked"] == 0 and pd.isna(s.at[0.0, "val_step"]) and s.at[1.0, "val_step"] == 200
-    sentence = analysis.verdict(s, "weight_decay")
-    assert (
-        "fastest at weight_decay = 1" in sentence and "none grokked within 300 steps with weight_decay = 0" in sentence
-    )
+    assert s.at[0.0, "runs"] == 1 and s.at[0.0, "censored"] == 1 and math.isnan(s.at[0.0, "median_held"])
+    assert s.at[1.0, "held"] == 1 and s.at[1.0, "median_held"] == 200
 
 
-def test_verdict_names_a_tie_as_a_tie():
-    m = pd.concat(
-        [
-            long_metrics(f"{w}{s}", [0.1, 1.0, 1.0], [0.0, 0.995, 1.0]).assign(warmup_steps=w, seed=s)
-            for w in (0, 10)
-            for s in (0, 1)
-        ]
-    )
-    sentence = analysis.verdict(
-        analysis.summarise(analysis.crossings(m, keep=["warmup_steps"]), "warmup_steps"), "warmup_steps"
-    )
-    assert "all at the same median of 100 steps" in sentence and "fastest" not in sentence
+def test_kaplan_meier_median_accounts_for_censored_runs():
+    steps = pd.Series([100.0, 300.0, math.nan, math.nan])
+    censored = pd.Series([False, False, True, True])
+    # two of four held: the survival curve reaches one half at the second event
+    assert analysis.km_median(steps, censored, pd.Series([100, 300, 500, 500])) == 300
+    # a run censored at step 50 leaves the risk set: 2/3 at step 100, then 2/3 · 1/2 at step 300
+    assert analysis.km_median(steps, censored, pd.Series([100, 300, 50, 500])) == 300
+    # three of four censored: no median, never the median of the one that held
+    assert math.isnan(analysis.km_median(pd.Series([100.0, math.nan, math.nan, math.nan]),
+                                         pd.Series([False, True, True, True]), pd.Series([100, 900, 900, 900])))  # fmt: skip
+    # nothing censored: the ordinary lower median
+    assert analysis.km_median(pd.Series([1.0, 2.0, 3.0]), pd.Series([False] * 3), pd.Series([1, 2, 3])) == 2
 
 
-def test_collapses_count_each_fall_once():
-    m = long_metrics("a", [0.2, 0.995, 0.5, 0.4, 1.0, 1.0, 0.3, 1.0], [0.0] * 8)
-    assert analysis.collapses(m) == [200, 600]
-    assert analysis.collapses(long_metrics("b", [0.2, 0.5], [0.0, 0.0])) == []
+def test_decided_needs_every_run_censored_and_four_times_the_baselines_median():
+    s = pd.DataFrame({"held": [0, 0, 1], "budget": [4000, 3999, 9999]}, index=["long", "short", "some"])
+    assert analysis.decided(s, 1000).tolist() == [True, False, False]
+
+
+def test_power_law_recovers_a_known_fit():
+    a, b = analysis.power_law([0.2, 0.4, 0.8], [3 * 0.2**-2, 3 * 0.4**-2, 3 * 0.8**-2])
+    assert a == pytest.approx(3) and b == pytest.approx(-2)
+
+
+def test_recitals_count_the_falls_after_the_first_exact_recital():
+    m = pd.concat([long_metrics("a", [0.2, 1.0, 0.9, 1.0], []), long_metrics("b", [0.2, 0.5], [])])
+    t = analysis.recitals(m).set_index("run")
+    assert t.at["a", "first_exact"] == 100 and t.at["a", "falls"] == 1 and t.at["a", "lowest_after"] == 0.9
+    assert pd.isna(t.at["b", "first_exact"]) and t.at["b", "final_acc"] == 0.5
 
 
 def test_leakage_counts_shared_and_repeated_lines():
@@ -65,5 +104,4 @@ def test_last_evaluation_takes_each_runs_own_last_step():
     long = long_metrics("long", [0.1, 1.0, 1.0, 1.0], [0.0, 0.2, 0.6, 0.9])
     last = analysis.last_evaluation(pd.concat([short, long]))
     assert sorted(last.groupby("run").step.unique().map(list).to_dict().items()) == [("long", [300]), ("short", [100])]
-    assert len(last) == 2 * last.split.nunique()
     assert last.set_index(["run", "split"]).at[("long", "val"), "acc"] == 0.9

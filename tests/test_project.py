@@ -11,6 +11,8 @@ import pytest
 import yaml
 from conftest import ROOT
 
+from grokgpt import experiments
+
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 
@@ -22,13 +24,22 @@ def test_committed_notebook_has_no_outputs_and_one_literal_parameters_cell(path)
     tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1
     source = "".join(tagged[0]["source"])
-    for node in ast.parse(source).body:  # one literal a line: no imports, no arithmetic, no derived values
-        assert isinstance(node, ast.Assign), ast.unparse(node)
-        ast.literal_eval(node.value)
+    for node in ast.parse(source).body:  # one typed literal a line: no imports, no arithmetic, no derived values
+        assert isinstance(node, ast.AnnAssign), ast.unparse(node)
+        assert isinstance(ast.literal_eval(node.value), eval(ast.unparse(node.annotation))), ast.unparse(node)
     assert all("#" in line for line in source.splitlines() if line.strip()), "comment every knob"
     assert nb["cells"][0]["cell_type"] == "markdown" and nb["cells"][0]["source"][0].startswith("# ")
-    names = {target.id for node in ast.parse(source).body for target in node.targets}
+    names = {node.target.id for node in ast.parse(source).body}
     assert set(papermill.inspect_notebook(str(path))) == names, "papermill cannot parse some parameter lines"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_parameters_are_the_registrys(path):
+    """Every default of the study lives in experiments.PARAMETERS; a notebook's parameters cell must not drift."""
+    inspected = papermill.inspect_notebook(str(path))
+    defaults = {name: ast.literal_eval(p["default"]) for name, p in inspected.items()}
+    assert defaults == experiments.PARAMETERS[path.stem]
+    assert all(p["inferred_type_name"] != "None" for p in inspected.values()), "papermill lists a type for each"
 
 
 def test_environment_yml_mirrors_pyproject():

@@ -1,25 +1,64 @@
-"""Analysis of finished runs: when a run crossed an accuracy, final-metric tables, and the Fourier picture.
+"""Analysis of finished runs: the study's words, defined once, and the tables built from them.
 
-The Fourier analysis follows Nanda et al. 2023 ("Progress measures for grokking via mechanistic
-interpretability"): project the token embedding of the residues onto the Fourier basis of their group and
-measure the norm per frequency. A network that has grokked modular arithmetic concentrates its embedding on a
-handful of key frequencies; a memorising one spreads it over all of them. For addition the group is Z/p; for
-division it is the multiplicative group, a cycle of length p - 1 once residues are ordered by discrete logarithm.
+The words (DESIGN.md, "Words the study uses"), for one split of one run, evaluated every `eval_every` steps:
+- reached: the first evaluation at >= 99% accuracy;
+- held: the first evaluation from which accuracy stays >= 99% at every later evaluation to the end of the run,
+  with the run going on for at least `window` steps after it (the run's `stop_after`, which early stopping waits:
+  a run is stopped only once it has shown this). No dip is tolerated: a run that falls below 99% for one
+  evaluation holds only from its recovery on, and the dips are counted separately;
+- delay: held val step ÷ reached train step;
+- collapse: a fall below 50% after reaching 99% (each fall counted once);
+- censored: a run that ended without val held. It stays in every summary, at "> its last step"; medians over
+  runs are Kaplan–Meier medians, which count a censored run as "not yet" up to its last step, and there is no
+  median when half or more of the runs are censored.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 
+THRESHOLD = 0.99  # "at 99%": reached and held
+COLLAPSE = 0.5  # "a fall below 50%" after reaching 99%
+DECIDING_FACTOR = 4  # a cell is "did not grok" only if tried for >= 4× the baseline's median held step
 
-def steps_to(metrics: pd.DataFrame, split: str, acc: float) -> int | None:
-    """The first evaluated step at which `split` accuracy reached `acc`, or None if it never did."""
+
+def _series(metrics: pd.DataFrame, split: str) -> pd.DataFrame:
+    return metrics[metrics["split"] == split].sort_values("step")
+
+
+def reached(metrics: pd.DataFrame, split: str, acc: float = THRESHOLD) -> int | None:
+    """The first evaluated step at which `split` accuracy was >= acc, or None."""
     hit = metrics[(metrics["split"] == split) & (metrics["acc"] >= acc)]
     return int(hit["step"].min()) if len(hit) else None
 
 
+def held(metrics: pd.DataFrame, split: str, window: int, acc: float = THRESHOLD) -> int | None:
+    """The first evaluated step from which `split` accuracy stayed >= acc to the end, if the run went on for at
+    least `window` steps after it; else None (not held, or not shown to hold)."""
+    m = _series(metrics, split)
+    if m.empty or m["acc"].iloc[-1] < acc:
+        return None
+    below = np.flatnonzero(m["acc"].to_numpy() < acc)
+    start = int(m["step"].iloc[below[-1] + 1 if len(below) else 0])
+    return start if int(m["step"].iloc[-1]) - start >= window else None
+
+
+def collapses(metrics: pd.DataFrame, split: str, below: float = COLLAPSE, acc: float = THRESHOLD) -> list[int]:
+    """The evaluated steps at which `split` accuracy fell below `below` after first reaching acc (one entry per
+    fall, not per evaluation spent down)."""
+    first = reached(metrics, split, acc)
+    if first is None:
+        return []
+    after = _series(metrics, split).query("step > @first")
+    down = after["acc"] < below
+    return after["step"][down & ~down.shift(fill_value=False)].astype(int).tolist()
+
+
 def final(metrics: pd.DataFrame) -> pd.DataFrame:
-    """The metrics at the last evaluated step, one row per split."""
+    """The metrics at the last evaluated step of one run, one row per split."""
     return metrics[metrics["step"] == metrics["step"].max()].set_index("split")[["step", "loss", "acc"]]
 
 
@@ -29,32 +68,115 @@ def last_evaluation(metrics: pd.DataFrame) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Many runs: crossings and censoring
+# Many runs: one row per run, then summaries that keep the censored runs
 
 
-def crossings(metrics: pd.DataFrame, acc: float = 0.99, keep: list[str] | None = None) -> pd.DataFrame:
-    """One row per run of a `runs.collect` table: the first steps at which train and val accuracy reached acc,
-    the last step, the final val accuracy, and `grokked` (False: val never reached acc within the run's steps,
-    a censored observation: the step is NaN, not the budget). `keep` names setting columns to carry along."""
+def crossings(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFrame:
+    """One row per run of a `runs.collect` table: train_reached, val_reached, val_held (NaN: censored), delay,
+    last_step, budget (max_steps), the val collapses and dips below 99% after val first reached it, the lowest val
+    accuracy after that, the final val accuracy and the seconds to val held. `keep` names settings to carry."""
     rows = []
     for run, m in metrics.groupby("run", sort=False):
-        last = m["step"].max()
-        val_final = m[(m.step == last) & (m.split == "val")]["acc"]
-        t_val = steps_to(m, "val", acc)
+        first = m.iloc[0]
+        window = int(first["stop_after"]) if "stop_after" in m else 0
+        train_reached, val_reached = reached(m, "train"), reached(m, "val")
+        val_held = held(m, "val", window)
+        after = _series(m, "val").query("step >= @val_reached") if val_reached is not None else m.iloc[:0]
+        dips = (after["acc"] < THRESHOLD) & ~(after["acc"] < THRESHOLD).shift(fill_value=False)
+        rows.append(
+            {
+                **{k: first[k] for k in keep or []},
+                "run": run,
+                "train_reached": train_reached,
+                "val_reached": val_reached,
+                "val_held": val_held,
+                "delay": val_held / train_reached if val_held is not None and train_reached else math.nan,
+                "last_step": int(m["step"].max()),
+                "budget": int(first["max_steps"]) if "max_steps" in m else int(m["step"].max()),
+                "collapses": len(collapses(m, "val")),
+                "dips": int(dips.sum()),
+                "lowest_after": float(after["acc"].min()) if len(after) else math.nan,
+                "val_final": float(_series(m, "val")["acc"].iloc[-1]) if (m["split"] == "val").any() else math.nan,
+                "seconds": float(m[m["step"] == val_held]["elapsed_s"].iloc[0]) if val_held is not None else math.nan,
+            }
+        )
+    out = pd.DataFrame(rows)
+    out["censored"] = out["val_held"].isna()
+    return out.astype({"train_reached": "Float64", "val_reached": "Float64", "val_held": "Float64"})
+
+
+def km_median(steps: pd.Series, censored: pd.Series, last: pd.Series) -> float:
+    """The Kaplan–Meier median of the step at which an event happened: runs with censored True count as
+    "not yet" up to their `last` step. NaN when the survival curve never falls to one half (half or more of the
+    runs censored before it would)."""
+    times = np.where(censored, last, steps).astype(float)
+    events = ~np.asarray(censored, dtype=bool)
+    survival = 1.0
+    for t in np.unique(times[events]):
+        at_risk = (times >= t).sum()
+        survival *= 1 - (events & (times == t)).sum() / at_risk
+        if survival <= 0.5:
+            return float(t)
+    return math.nan
+
+
+def summarise(table: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
+    """Per setting: runs, fitted (train reached 99%), held (val held), censored, the Kaplan–Meier median and the
+    range of val held over the runs that held, the median train reached, the delay's median, collapses, the lowest
+    val accuracy after reaching 99%, and the budget. Censored runs are counted, never dropped."""
+    groups = table.groupby(by, sort=True)
+    out = groups.apply(
+        lambda g: pd.Series(
+            {
+                "runs": len(g),
+                "fitted": int(g["train_reached"].notna().sum()),
+                "held": int((~g["censored"]).sum()),
+                "censored": int(g["censored"].sum()),
+                "median_held": km_median(g["val_held"].astype(float), g["censored"], g["last_step"]),
+                "min_held": g["val_held"].astype(float).min(),
+                "max_held": g["val_held"].astype(float).max(),
+                "train_reached": g["train_reached"].astype(float).median(),
+                "delay": g["delay"].median(),
+                "collapses": int(g["collapses"].sum()),
+                "lowest_after": g["lowest_after"].min(),
+                "budget": int(g["budget"].max()),
+            }
+        ),
+        include_groups=False,
+    )
+    return out.astype({k: int for k in ("runs", "fitted", "held", "censored", "collapses", "budget")})
+
+
+def decided(summary: pd.DataFrame, baseline_median: float) -> pd.Series:
+    """Per row of a summary: whether "did not grok" would be a finding there (every run censored, within a budget of
+    at least DECIDING_FACTOR × the baseline's median held step), not a statement about the budget."""
+    return (summary["held"] == 0) & (summary["budget"] >= DECIDING_FACTOR * baseline_median)
+
+
+def power_law(x, y) -> tuple[float, float]:
+    """Fit y = a · x^b by least squares on log–log axes; returns (a, b)."""
+    b, log_a = np.polyfit(np.log(np.asarray(x, dtype=float)), np.log(np.asarray(y, dtype=float)), 1)
+    return float(math.exp(log_a)), float(b)
+
+
+def recitals(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFrame:
+    """01's table, one row per run of a sentence: the first step with every character right (first_exact), the
+    final accuracy, the evaluations after first_exact that fell below 100% (falls) and the lowest of them."""
+    rows = []
+    for run, m in metrics.groupby("run", sort=False):
+        first = reached(m, "train", 1.0)
+        after = _series(m, "train").query("step > @first") if first is not None else m.iloc[:0]
         rows.append(
             {
                 **{k: m[k].iloc[0] for k in keep or []},
                 "run": run,
-                "train_step": steps_to(m, "train", acc),
-                "val_step": t_val,
-                "last_step": last,
-                "val_final": val_final.iloc[0] if len(val_final) else float("nan"),
-                "grokked": t_val is not None,
-                "val_seconds": m[(m.step == t_val)]["elapsed_s"].iloc[0] if t_val is not None else float("nan"),
+                "first_exact": first,
+                "final_acc": float(_series(m, "train")["acc"].iloc[-1]),
+                "falls": int((after["acc"] < 1).sum()),
+                "lowest_after": float(after["acc"].min()) if len(after) else 1.0,
             }
         )
-    out = pd.DataFrame(rows)
-    return out.astype({"train_step": "Float64", "val_step": "Float64"})
+    return pd.DataFrame(rows)
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -81,75 +203,3 @@ def leakage(splits: dict[str, list[tuple]], p: int) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def collapses(metrics: pd.DataFrame, split: str = "train", reached: float = 0.99, below: float = 0.9) -> list[int]:
-    """Evaluated steps at which `split` accuracy fell below `below` after it had first reached `reached`:
-    the loss spikes that follow memorisation (one entry per fall, not per evaluation spent down)."""
-    m = metrics[metrics["split"] == split].sort_values("step")
-    first = steps_to(metrics, split, reached)
-    if first is None:
-        return []
-    after = m[m["step"] > first]
-    down = after["acc"] < below
-    return after["step"][down & ~down.shift(fill_value=False)].astype(int).tolist()
-
-
-def summarise(crossings_table: pd.DataFrame, by: str) -> pd.DataFrame:
-    """Per value of the setting `by`: runs, how many grokked, and the median (min, max) steps to train and val
-    99% over the runs that got there. Censored runs count in `runs`, never in the step statistics."""
-    g = crossings_table.groupby(by)
-    out = pd.DataFrame(
-        {
-            "runs": g.size(),
-            "grokked": g["grokked"].sum(),
-            "train_step": g["train_step"].median(),
-            "val_step": g["val_step"].median(),
-            "val_step_min": g["val_step"].min(),
-            "val_step_max": g["val_step"].max(),
-            "budget": g["last_step"].max(),
-        }
-    )
-    return out.astype({"grokked": int})
-
-
-def _fmt(value) -> str:
-    return f"{value:g}" if isinstance(value, int | float) else str(value)
-
-
-def verdict(summary: pd.DataFrame, name: str) -> str:
-    """One sentence from a `summarise` table: which setting grokked fastest, and which did not grok at all."""
-    done = summary[summary["grokked"] == summary["runs"]]
-    never = summary[summary["grokked"] == 0]
-    partly = summary[(summary["grokked"] > 0) & (summary["grokked"] < summary["runs"])]
-    parts = []
-    if len(done) > 1 and done["val_step"].nunique() == 1:
-        parts.append(
-            f"every run grokked with {name} = {', '.join(map(_fmt, done.index))}, all at the same median of "
-            f"{done['val_step'].iloc[0]:,.0f} steps to val 99%"
-        )
-    elif len(done):
-        best = done["val_step"].idxmin()
-        parts.append(
-            f"every run grokked with {name} = {', '.join(map(_fmt, done.index))}; fastest at {name} = {_fmt(best)} "
-            f"(median {done.at[best, 'val_step']:,.0f} steps to val 99%"
-            + (f", against {done['val_step'].max():,.0f} at the slowest)" if len(done) > 1 else ")")
-        )
-    if len(partly):
-        parts.append(
-            "some runs grokked with "
-            + ", ".join(f"{name} = {_fmt(v)} ({r.grokked} of {r.runs})" for v, r in partly.iterrows())
-        )
-    if len(never):
-        unfit = never[never["train_step"].isna()]
-        parts.append(
-            f"none grokked within {never['budget'].max():,} steps with {name} = "
-            + ", ".join(map(_fmt, never.index))
-            + (
-                f" (with {name} = {', '.join(map(_fmt, unfit.index))} train accuracy did not reach 99% either)"
-                if len(unfit)
-                else ""
-            )
-        )
-    sentence = "; ".join(parts) or f"no runs for {name}"
-    return sentence[0].upper() + sentence[1:] + "."

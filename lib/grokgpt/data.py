@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from grokgpt.store import atomic_write, root
+from grokgpt.store import atomic_write, output
 from grokgpt.tokenizers import CharTokenizer, NumberTokenizer, Tokenizer
 
 OPS = {  # c as a function of a, b and the modulus p
@@ -188,8 +188,9 @@ def write_split_files(splits: dict[str, list[Equation]], directory: str | Path, 
 
 
 def save_splits(splits: dict[str, list[Equation]], name: str) -> list[Path]:
-    """Write the splits as data/<name>/{split}_<name>.txt under the project root; returns the paths."""
-    return write_split_files(splits, root() / DATA_DIR / name, name)
+    """Write the splits as data/<name>/{split}_<name>.txt under this process's output (scratch/, or the project
+    when the pipeline publishes); returns the paths."""
+    return write_split_files(splits, output() / DATA_DIR / name, name)
 
 
 def check_prompt(prompt: str, p: int, ops: str) -> None:

@@ -29,23 +29,23 @@ from grokgpt.train import TrainConfig
 _GROK_MODEL = dict(n_layer=2, n_head=4, n_embd=128, init="torch")
 _GROK_TRAIN = dict(lr=1e-3, weight_decay=1.0, beta1=0.9, beta2=0.98, warmup_steps=10, batch_size=512)
 _HELD = dict(eval_every=100, stop_acc=0.99)  # evaluate every 100 steps; "held" is judged at 99%
+_RUNNING = dict(device="auto", jobs=0, force=False)  # where and how missing runs train; not part of any run
 
 PARAMETERS: dict[str, dict] = {
     "01_overfit": dict(
         text="I love machine learning", prompt="I", n_layer=1, n_head=2, n_embd=32, block_size=16, batch_size=1,
-        max_iters=5000, lr=3e-3, weight_decay=0.0, eval_every=100, seeds=[0, 1, 2], compare_cosine=True,
-        device="auto",
+        max_iters=5000, lr=3e-3, weight_decay=0.0, eval_every=100, seeds=[0, 1, 2], compare_cosine=True, **_RUNNING,
     ),
     "02_data": dict(primes=[97, 113], ops="+-", fractions=[0.4, 0.4, 0.2], samples=5000, seed=0, write_files=True),
     "03_warmup": dict(
         primes=[97, 113], seeds=[0, 1, 2], ops="+-", fractions=[0.4, 0.4, 0.2],
         n_layer=1, n_head=4, n_embd=256, init="gpt2", lr=1e-3, weight_decay=1.0, beta1=0.9, beta2=0.98,
         warmup_steps=10, cosine=True, batch_size=512, max_steps=2500, stop_after=500, **_HELD,
-        narrow_n_layer=2, narrow_n_embd=128, seed_size_train=2000, seed_size_steps=10000, device="auto",
+        narrow_n_layer=2, narrow_n_embd=128, seed_size_train=2000, seed_size_steps=10000, **_RUNNING,
     ),
     "04_grokking": dict(
         p=97, op="/", fractions=[0.5, 0.3], seeds=[0, 1, 2], **_GROK_MODEL, **_GROK_TRAIN,
-        max_steps=20000, stop_after=1000, **_HELD, device="auto",
+        max_steps=20000, stop_after=1000, **_HELD, **_RUNNING,
     ),
     "05_ablations": dict(
         p=97, op="/", seeds=[0, 1, 2], **{**_GROK_MODEL, "n_layer": 1}, **_GROK_TRAIN, train_frac=0.5,
@@ -55,7 +55,7 @@ PARAMETERS: dict[str, dict] = {
         phase_fracs=[0.2, 0.3, 0.4, 0.5, 0.8], phase_weight_decays=[0.1, 0.3, 1.0, 3.0],
         grokfast_alpha=0.98, grokfast_lamb=2.0, grokfast_weight_decays=[0.0, 0.005, 1.0],
         seed_train_size=500, seed_batch_size=250, seed_n_layer=2, seed_max_steps=50000, seed_eval_every=500,
-        device="auto",
+        **_RUNNING,
     ),
 }  # fmt: skip
 

@@ -76,3 +76,15 @@ def key_share(norms: pd.DataFrame, keys: list[int]) -> float:
     """The share of the non-constant squared norm that the frequencies `keys` hold."""
     waves = norms[norms["frequency"] > 0]
     return float(waves[waves["frequency"].isin(keys)]["share"].sum() / waves["share"].sum())
+
+
+def progress(spectra: pd.DataFrame) -> pd.DataFrame:
+    """The key-frequency share over training, from the spectra a run logged at every evaluation (`runs.Run.fourier`
+    with a run column): per run and step, the share of the non-constant squared norm held by the key frequencies
+    of that run's last evaluation (its final key frequencies, as Nanda et al. measure their progress)."""
+    rows = []
+    for run, s in spectra.groupby("run", sort=False):
+        keys = key_frequencies(s[s["step"] == s["step"].max()])
+        for step, at in s.groupby("step"):
+            rows.append({"run": run, "step": step, "key_share": key_share(at, keys), "keys": len(keys)})
+    return pd.DataFrame(rows)

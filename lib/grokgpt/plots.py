@@ -6,6 +6,7 @@ colour in every figure (train blue, val orange, test green).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -54,21 +55,27 @@ def curves(
     logy: bool = False,
     style_by: str | None = None,
     ax: plt.Axes | None = None,
+    each_run: bool = False,
 ) -> Figure:
     """`metric` against step, one colour per split; with `style_by` (a column such as "p") one line style per
     value. Where several runs share a line (a "seed" column), the line is their median and the band spans
-    their min to max."""
+    their min to max; with each_run, every run gets its own thin line instead."""
     use_style()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots()
     styles = sorted(metrics[style_by].unique()) if style_by else [None]
     for i, value in enumerate(styles):
         sub = metrics if value is None else metrics[metrics[style_by] == value]
         for split, rows in sub.groupby("split", sort=False):
+            label = split if value is None else f"{split}, {style_by} = {value}"
+            if each_run:
+                for j, (_, run) in enumerate(rows.groupby("run", sort=False)):
+                    ax.plot(run["step"].clip(lower=1 if logx else None), run[metric], LINESTYLES[i % len(LINESTYLES)],
+                            color=SPLIT_COLORS.get(split), lw=0.9, alpha=0.8, label=None if j else label)  # fmt: skip
+                continue
             stats = rows.groupby("step")[metric].agg(["median", "min", "max"])
             steps = stats.index.to_numpy()
             if logx:  # step 0 has no place on a log axis; plot it at 1
                 steps = steps.clip(min=1)
-            label = split if value is None else f"{split}, {style_by} = {value}"
             color = SPLIT_COLORS.get(split)
             ax.plot(steps, stats["median"], LINESTYLES[i % len(LINESTYLES)], color=color, label=label, lw=1.4)
             if (stats["min"] != stats["max"]).any():
@@ -79,6 +86,56 @@ def curves(
     if logy:
         ax.set_yscale("log")
     ax.legend()
+    return fig
+
+
+def panels(metrics: pd.DataFrame, names: list[str], title: str = "", **kwargs) -> Figure:
+    """`curves` side by side, one panel per metric in names (a loss on a log axis)."""
+    use_style()
+    fig, axes = plt.subplots(1, len(names), figsize=(6.4 * len(names) / 1.4, 3.6), layout="constrained")
+    for ax, name in zip(axes, names, strict=True):
+        curves(metrics, name, ax=ax, logy=name == "loss", **kwargs)
+    fig.suptitle(title)
+    return fig
+
+
+def grid(metrics: pd.DataFrame, metric: str, row: str, col: str, title: str = "", **kwargs) -> Figure:
+    """`curves` of one metric in a grid of panels, one row per value of `row` and one column per value of `col`
+    (for example primes × seeds), with shared axes."""
+    use_style()
+    rows, cols = sorted(metrics[row].unique()), sorted(metrics[col].unique())
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(3.2 * len(cols), 2.6 * len(rows)), squeeze=False,
+                             sharex=True, sharey=True, layout="constrained")  # fmt: skip
+    for ax, (r, c) in zip(axes.flat, [(r, c) for r in rows for c in cols], strict=True):
+        curves(metrics[(metrics[row] == r) & (metrics[col] == c)], metric, ax=ax, **kwargs)
+        ax.set(title=f"{row} = {r}, {col} = {c}", xlabel="", ylabel="")
+        ax.get_legend().remove() if ax is not axes.flat[0] else None
+    fig.supxlabel(LABELS["step"])
+    fig.supylabel(LABELS.get(metric, metric))
+    fig.suptitle(title)
+    return fig
+
+
+def progress(metrics: pd.DataFrame, key_share: pd.DataFrame, by: str, title: str = "") -> Figure:
+    """Grokking and its progress measures, one column per value of `by` (e.g. the training fraction), every run its
+    own line: accuracy, the total weight norm, and the share of the embedding's squared norm in the run's final key
+    frequencies (Nanda et al.'s measure), all against step on a log axis."""
+    use_style()
+    values = sorted(metrics[by].unique(), reverse=True)
+    fig, axes = plt.subplots(3, len(values), figsize=(4.4 * len(values), 7.2), squeeze=False, sharex=True,
+                             sharey="row", layout="constrained")  # fmt: skip
+    measures = metrics[metrics["split"] == "train"].merge(key_share, on=["run", "step"], how="left")
+    for j, value in enumerate(values):
+        curves(metrics[metrics[by] == value], "acc", ax=axes[0, j], logx=True, each_run=True)
+        axes[0, j].set(title=f"{by} = {value:g}", xlabel="")
+        for i, (column, label) in enumerate(
+            [("weight_norm", "total weight norm"), ("key_share", "key-frequency share")]
+        ):
+            for _, run in measures[measures[by] == value].groupby("run", sort=False):
+                axes[i + 1, j].plot(run["step"].clip(lower=1), run[column], color="tab:purple", lw=0.9, alpha=0.8)
+            axes[i + 1, j].set(ylabel=label if j == 0 else "", xlabel="" if i == 0 else LABELS["step"], xscale="log")
+    axes[0, 0].set_ylabel(LABELS["acc"])
+    fig.suptitle(title)
     return fig
 
 
@@ -118,30 +175,105 @@ def fourier_norms(spectra: dict[str, pd.DataFrame], keys: list[int] | None = Non
     return fig
 
 
-def sweep(crossings_table: pd.DataFrame, by: str, title: str = "", logx: bool = False) -> Figure:
-    """Steps to 99% per run against a setting: filled circles for val, small crosses for train. A run whose
-    val accuracy never reached 99% is drawn as an open triangle at its last step (censored: it had not
-    grokked by then), never as if it had grokked."""
+SEED_MARKERS = ["o", "s", "D", "v", "P", "X"]
+
+
+def sweep(table: pd.DataFrame, by: str, title: str = "", logx: bool = False) -> Figure:
+    """Steps to val held (filled, one marker per seed, slightly apart) and train reached (small crosses) per run
+    against a setting, with the median line over held runs. A censored run (val never held) is an open triangle at
+    its last step: it had not grokked by then, and is never drawn as if it had."""
     use_style()
     fig, ax = plt.subplots()
-    t = crossings_table
+    t = table.reset_index(drop=True)
     categories = sorted(t[by].unique())
     numeric = pd.api.types.is_numeric_dtype(t[by])
     x = t[by].astype(float) if numeric else t[by].map({v: i for i, v in enumerate(categories)}).astype(float)
-    done, censored = t["grokked"].astype(bool), ~t["grokked"].astype(bool)
-    ax.scatter(x, t["train_step"].astype(float), marker="x", s=18, color=SPLIT_COLORS["train"], label="train 99%")
-    ax.scatter(x[done], t["val_step"][done].astype(float), s=22, color=SPLIT_COLORS["val"], label="val 99%")
+    seeds = sorted(t["seed"].unique()) if "seed" in t else [None]
+    offset = (t["seed"].map({s: i for i, s in enumerate(seeds)}) - (len(seeds) - 1) / 2) if "seed" in t else 0 * x
+    xs = x * (1 + 0.04 * offset) if numeric and logx else x + 0.08 * offset * (1 if not numeric else min(
+        [b - a for a, b in zip(categories, categories[1:], strict=False)] or [1]))  # fmt: skip
+    held, censored = ~t["censored"], t["censored"]
+    ax.scatter(
+        xs, t["train_reached"].astype(float), marker="x", s=14, color=SPLIT_COLORS["train"], label="train reached 99%"
+    )
+    for i, seed in enumerate(seeds):
+        mine = held & (t["seed"] == seed) if seed is not None else held
+        ax.scatter(
+            xs[mine],
+            t["val_held"][mine].astype(float),
+            s=22,
+            marker=SEED_MARKERS[i % len(SEED_MARKERS)],
+            color=SPLIT_COLORS["val"],
+            label=f"val held 99%, seed {seed}" if seed is not None else "val held 99%",
+        )
     if censored.any():
-        ax.scatter(x[censored], t["last_step"][censored], marker="^", s=40, facecolors="none",
-                   edgecolors=SPLIT_COLORS["val"], label="val < 99% at the end of the budget")  # fmt: skip
-    medians = t["val_step"][done].astype(float).groupby(x[done]).median()
+        ax.scatter(xs[censored], t["last_step"][censored], marker="^", s=40, facecolors="none",
+                   edgecolors="tab:red", label="censored: val not held by the end of the run")  # fmt: skip
+    medians = t["val_held"][held].astype(float).groupby(x[held]).median()
     ax.plot(medians.index, medians.to_numpy(), color=SPLIT_COLORS["val"], lw=1, alpha=0.6)
-    if not numeric:
-        ax.set_xticks(range(len(categories)), categories)
-    ax.set(xlabel=by, ylabel="steps", title=title, yscale="log")
+    ax.set_xticks(range(len(categories)) if not numeric else categories, categories if not numeric else
+                  [f"{v:g}" for v in categories])  # fmt: skip
+    ax.set(xlabel=by, ylabel="steps", title=f"{title} (n = {len(t)} runs)", yscale="log")
     if logx and numeric:
         linthresh = min(v for v in categories if v > 0)
         ax.set_xscale("symlog", linthresh=linthresh)
+        ax.set_xticks(categories, [f"{v:g}" for v in categories])
         ax.set_xlim(left=-linthresh / 2 if min(categories) <= 0 else None)
-    ax.legend()
+    ax.legend(fontsize=7)
+    return fig
+
+
+def phase(summary: pd.DataFrame, title: str = "") -> Figure:
+    """The phase diagram: a summary indexed by (train_frac, weight_decay), colour = median steps to val held
+    (log scale); each cell says how many runs held; cells where no run held are grey, hatched where train accuracy
+    did not reach 99% either."""
+    import matplotlib.colors as mcolors
+
+    use_style()
+    grid_ = summary["median_held"].unstack("weight_decay").sort_index(ascending=False)
+    fig, ax = plt.subplots(figsize=(6.4, 4.4), layout="constrained")
+    ax.set_facecolor("0.85")
+    values = grid_.to_numpy(dtype=float)
+    held = values[~pd.isna(values)]
+    norm = mcolors.LogNorm(vmin=held.min(), vmax=max(held.max(), held.min() + 1)) if len(held) else None
+    image = ax.imshow(values, cmap="viridis_r", aspect="auto", norm=norm)
+    for i, frac in enumerate(grid_.index):
+        for j, wd in enumerate(grid_.columns):
+            r = summary.loc[(frac, wd)]
+            text = f"{r.held}/{r.runs}" + ("" if math.isnan(r.median_held) else f"\n{r.median_held:,.0f}")
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="black")
+            if r.fitted == 0:
+                ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", lw=0, color="0.5"))
+    ax.set_xticks(range(len(grid_.columns)), [f"{v:g}" for v in grid_.columns])
+    ax.set_yticks(range(len(grid_.index)), [f"{v:g}" for v in grid_.index])
+    ax.set(xlabel="weight decay", ylabel="training fraction", title=title)
+    ax.grid(False)
+    if norm is not None:
+        fig.colorbar(image, ax=ax, label="median steps to val held (Kaplan–Meier)")
+    return fig
+
+
+def fraction_fit(
+    summary: pd.DataFrame, a: float, b: float, extrapolate_to: float | None = None, title: str = ""
+) -> Figure:
+    """Median steps to val held against training fraction on log–log axes, the fitted a · fraction^b, and where
+    the fit puts a smaller fraction (extrapolate_to); settings where half or more of the runs were censored are
+    drawn at their budget as open triangles."""
+    use_style()
+    fig, ax = plt.subplots()
+    fracs = summary.index.to_numpy(dtype=float)
+    known = summary["median_held"].notna().to_numpy()
+    ax.scatter(fracs[known], summary["median_held"][known], color=SPLIT_COLORS["val"], label="median steps to val held")
+    ax.vlines(fracs[known], summary["min_held"][known], summary["max_held"][known], color=SPLIT_COLORS["val"], lw=1)
+    if (~known).any():
+        ax.scatter(fracs[~known], summary["budget"][~known], marker="^", facecolors="none", edgecolors="tab:red",
+                   label="half or more censored (at the budget)")  # fmt: skip
+    lo = min([*fracs, extrapolate_to or fracs.min()])
+    xs = pd.Series([lo, fracs.max()])
+    ax.plot(xs, a * xs**b, color="grey", lw=1, ls="--", label=f"fit: {a:.3g} · fraction^{b:.3g}")
+    if extrapolate_to:
+        ax.scatter([extrapolate_to], [a * extrapolate_to**b], marker="*", s=80, color="grey",
+                   label=f"fit at {extrapolate_to:.3g}: {a * extrapolate_to**b:,.0f} steps")  # fmt: skip
+    ax.set(xscale="log", yscale="log", xlabel="training fraction", ylabel="steps", title=title)
+    ax.legend(fontsize=7)
     return fig

@@ -24,7 +24,7 @@ from tqdm import tqdm
 
 from grokgpt import experiments, runs, store
 from grokgpt.runs import Run, Spec
-from grokgpt.train import cpu_threads
+from grokgpt.train import cores, cpu_threads
 
 
 class SweepError(RuntimeError):
@@ -69,7 +69,11 @@ def _compute(specs: list[Spec], jobs: int, scheduler: str | None, into: Path, pr
     else:
         from distributed import Client, LocalCluster, as_completed
 
-        cluster = None if scheduler else LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        cluster = (
+            None
+            if scheduler
+            else LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
+        )
         with Client(scheduler or cluster) as client:
             futures = {client.submit(runs.compute, s, 1, False, pure=False): s for s in specs}
             for future in as_completed(futures):
@@ -89,7 +93,19 @@ def _compute(specs: list[Spec], jobs: int, scheduler: str | None, into: Path, pr
 
 def missing(specs: list[Spec], runs_found: list[Run | None]) -> list[str]:
     """The names of the specs whose runs are not there (what `make runs` would compute)."""
-    return [s.name for s, r in zip(specs, runs_found, strict=True) if r is None]
+    return list(dict.fromkeys(s.name for s, r in zip(specs, runs_found, strict=True) if r is None))
+
+
+def gather(groups: dict[str, list[Spec]], jobs: int = 0, force: bool = False) -> tuple[dict[str, list[Run]], list[str]]:
+    """A notebook's runs, group by group, and the names of those missing. When the pipeline publishes (make report)
+    nothing is trained: a missing run is left out and named (make runs computes it); anywhere else (JupyterLab,
+    other parameters) missing runs are trained, `jobs` at a time (0: one 1-thread worker per core)."""
+    specs = [s for group in groups.values() for s in group]
+    train = not store.publishing()
+    found = iter(sweep(specs, jobs=jobs or cores(), force=force and train, train=train))
+    runs_found = {name: [next(found) for _ in group] for name, group in groups.items()}
+    absent = missing(specs, [r for group in runs_found.values() for r in group])
+    return {name: [r for r in group if r is not None] for name, group in runs_found.items()}, absent
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -134,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grokgpt.sweeps", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("run", help="compute every run of the registry that is missing from data/runs/")
-    p.add_argument("--jobs", type=int, default=cpu_threads(1), help="runs side by side (default: one per core)")
+    p.add_argument(
+        "--jobs", type=int, default=cores(), help="runs side by side, one thread each (default: one per core)"
+    )
     p.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:8786) instead of local workers")
     p.add_argument("--force", action="store_true", help="recompute every run, finished or not")
     p.add_argument("--only", nargs="+", choices=sorted(experiments.PLANS), help="only these notebooks' runs")

@@ -82,14 +82,19 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
     return cfg.lr * 0.5 * (1 + math.cos(math.pi * progress))
 
 
+def cores() -> int:
+    """The CPU cores this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
 def cpu_threads(jobs: int = 1) -> int:
     """The torch threads for one of `jobs` runs side by side: this process's cores divided among them, at least 1.
-    $OMP_NUM_THREADS, when set, overrides the rule. One rule for every run: a run's thread count changes its
-    trajectory (float reduction order), so runs record it and `make verify` retrains with it."""
+    $OMP_NUM_THREADS, when set, overrides the rule (`make -j N` sets it to cores ÷ N). One rule for every run: a
+    run's thread count changes its trajectory (float reduction order), so runs record it and `make verify`
+    retrains with it."""
     if os.environ.get("OMP_NUM_THREADS", "").isdigit():
         return max(1, int(os.environ["OMP_NUM_THREADS"]))
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, cores // max(1, jobs))
+    return max(1, cores() // max(1, jobs))
 
 
 def resolve_device(device: str = "auto") -> torch.device:

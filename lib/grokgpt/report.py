@@ -1,0 +1,384 @@
+"""The sentences and tables that the notebooks display, built from runs and unit-tested.
+
+Every number a notebook quotes comes from here or from an f-string over a table: nothing is typed by hand, so no
+sentence can go stale. Functions take the tables of `analysis` and return Markdown strings or display-ready
+DataFrames (integers as integers, at most 4 significant digits, "> N" for a censored run).
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from grokgpt import analysis
+
+
+def steps(value, censored_at: int | None = None) -> str:
+    """A step count as the report prints it: `1,900`, `> 12,000` for a censored run, `–` for nothing."""
+    if value is None or isinstance(value, float) and math.isnan(value) or value is pd.NA:
+        return f"> {int(censored_at):,}" if censored_at is not None else "–"
+    return f"{value:,.0f}"
+
+
+def span(values: pd.Series, fmt=steps) -> str:
+    """`1,900` for one value, `1,800–2,200` for a range, `–` for none (fmt formats each end)."""
+    values = values.dropna().astype(float)
+    if values.empty:
+        return "–"
+    lo, hi = values.min(), values.max()
+    return fmt(lo) if lo == hi else f"{fmt(lo)}–{fmt(hi)}"
+
+
+def accuracy(value: float) -> str:
+    return f"{value:.3f}"
+
+
+def count(n: int, total: int, what: str = "runs") -> str:
+    """`2 of 3 runs`, `1 of 1 run`."""
+    n, total = int(n), int(total)
+    return f"{n} of {total} {what}" if total != 1 else f"{n} of 1 {what.rstrip('s')}"
+
+
+def missing(names: list[str]) -> str:
+    """A warning line for runs that the registry asks for and data/runs/ lacks (empty when none)."""
+    if not names:
+        return ""
+    shown = ", ".join(f"`{n}`" for n in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return (
+        f"**{count(len(names), len(names), 'runs')} of this notebook are not computed yet** ({shown}): "
+        "the results below leave them out. `make runs` computes them."
+    ).replace(f"{len(names)} of {len(names)} runs", f"{len(names)} runs")
+
+
+def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """A `analysis.summarise` table as the report prints it."""
+    out = pd.DataFrame(index=summary.index)
+    out["runs"] = summary["runs"]
+    out["train 99%"] = summary["fitted"].astype(str) + " of " + summary["runs"].astype(str)
+    out["val held"] = summary["held"].astype(str) + " of " + summary["runs"].astype(str)
+    out["median held step"] = [steps(m, b if c else None) for m, b, c in
+                               zip(summary["median_held"], summary["budget"], summary["censored"] > 0, strict=True)]  # fmt: skip
+    out["held range"] = [
+        span(pd.Series([lo, hi])) for lo, hi in zip(summary["min_held"], summary["max_held"], strict=True)
+    ]
+    out["delay"] = summary["delay"].map(lambda d: "–" if math.isnan(d) else f"{d:.3g}×")
+    out["collapses"] = summary["collapses"]
+    out["budget"] = summary["budget"].map("{:,}".format)
+    return out
+
+
+def _label(value) -> str:
+    return f"{value:g}" if isinstance(value, int | float) else str(value)
+
+
+def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
+    """One paragraph from a summary: which settings held grokking in every run (fastest by median), which in some,
+    which in none; "did not grok" only where the budget was at least DECIDING_FACTOR × the baseline's median."""
+    every = summary[summary["held"] == summary["runs"]]
+    some = summary[(summary["held"] > 0) & (summary["held"] < summary["runs"])]
+    none = summary[summary["held"] == 0]
+    decided = analysis.decided(summary, baseline_median)
+    parts = []
+    if len(every):
+        ranked = every.sort_values("median_held")
+        listing = ", ".join(f"{_label(r.Index)} ({steps(r.median_held)})" for r in ranked.itertuples())
+        parts.append(f"every run held grokking with {name} = {listing} (median steps to val held)")
+    if len(some):
+        parts.append(
+            "some did with "
+            + ", ".join(
+                f"{name} = {_label(r.Index)} ({r.held} of {r.runs}; median {steps(r.median_held, r.budget)})"
+                for r in some.itertuples()
+            )
+        )
+    found = none[decided.loc[none.index]]
+    undecided = none[~decided.loc[none.index]]
+    if len(found):
+        unfit = found[found["fitted"] == 0]
+        parts.append(
+            f"none did with {name} = {', '.join(map(_label, found.index))} within {found['budget'].min():,} steps, "
+            f"at least {analysis.DECIDING_FACTOR}× the baseline's median of {steps(baseline_median)}"
+            + (f" (with {', '.join(map(_label, unfit.index))} train accuracy did not reach 99% either)" if len(unfit) else "")
+        )  # fmt: skip
+    if len(undecided):
+        parts.append(
+            f"with {name} = {', '.join(map(_label, undecided.index))} no run held within its budget, which is too "
+            f"short to call that a finding (under {analysis.DECIDING_FACTOR}× the baseline's median)"
+        )
+    sentence = "; ".join(parts) or f"no runs for {name} yet"
+    return sentence[0].upper() + sentence[1:] + "."
+
+
+def stability(summary: pd.DataFrame, name: str) -> str:
+    """Collapses and the lowest val accuracy after first reaching 99%, per setting (the seed's "more stable")."""
+    parts = [
+        f"{name} = {_label(r.Index)}: {r.collapses} collapse{'s' if r.collapses != 1 else ''} below 50%, lowest "
+        + ("–" if math.isnan(r.lowest_after) else f"{r.lowest_after:.3f}")
+        for r in summary.itertuples()
+    ]
+    return "After validation first reached 99%: " + "; ".join(parts) + "."
+
+
+def grokking(table: pd.DataFrame, by: str = "train_frac") -> str:
+    """Per training fraction: train reached, val held and the delay (medians and ranges over seeds), censored runs
+    and collapses, as a Markdown list."""
+    lines = []
+    for value, g in table.groupby(by):
+        held = g[~g["censored"]]
+        s = analysis.summarise(g.assign(_all=0), "_all").iloc[0]
+        line = (
+            f"- **Training fraction {_label(value)}** ({count(len(g), len(g))}): train accuracy reached 99% at step "
+            f"{steps(g['train_reached'].astype(float).median())} (median; {span(g['train_reached'])}); "
+        )
+        if len(held):
+            line += (
+                f"validation held 99% from step {steps(s.median_held, s.budget)} (Kaplan–Meier median; "
+                f"{span(held['val_held'])} in {count(len(held), len(g))}), "
+                f"**{held['delay'].median():.3g}× later** (median delay; {held['delay'].min():.3g}–{held['delay'].max():.3g}×)."
+            )  # fmt: skip
+        else:
+            line += f"validation held 99% in none of them within {g['budget'].max():,} steps: **no grokking**."
+        fell = g[g["collapses"] > 0]
+        line += (
+            f" Validation accuracy collapsed below 50% after first reaching 99% in {count(len(fell), len(g))}"
+            f" (lowest {g['lowest_after'].min():.3f}) and then recovered."
+            if len(fell) and len(held) == len(g)
+            else f" Validation accuracy collapsed below 50% after first reaching 99% in {count(len(fell), len(g))}."
+            if len(fell)
+            else ""
+        )
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def harder(table: pd.DataFrame, by: str = "p") -> str:
+    """Is the larger setting harder? Harder only if fewer of its runs held or the held steps do not overlap."""
+    s = analysis.summarise(table, by)
+    small, large = s.iloc[0], s.iloc[-1]
+    lo, hi = s.index[0], s.index[-1]
+    if large.held != small.held:
+        answer = "harder" if large.held < small.held else "not harder"
+    elif not large.held:
+        answer = "not comparable (no run held 99% validation accuracy)"
+    elif large.min_held > small.max_held or large.max_held < small.min_held:
+        answer = "harder" if large.median_held > small.median_held else "easier"
+    else:
+        answer = "not clearly harder"
+    return (
+        f"By these runs {by} = {hi} is **{answer}** than {by} = {lo}: validation held 99% in "
+        f"{count(large.held, large.runs)} against {count(small.held, small.runs)}, from step "
+        f"{steps(large.median_held, large.budget)} ({span(pd.Series([large.min_held, large.max_held]))}) against "
+        f"{steps(small.median_held, small.budget)} ({span(pd.Series([small.min_held, small.max_held]))}), medians and ranges"
+        + (" (the ranges overlap)." if answer == "not clearly harder" else ".")
+    )  # fmt: skip
+
+
+def overfit(table: pd.DataFrame) -> str:
+    """01: per schedule, how many runs predict every character at the end, when they first did, and how often the
+    accuracy fell back afterwards (the loss spikes)."""
+    lines = []
+    for schedule, g in table.groupby("schedule"):
+        lines.append(
+            f"- **{schedule}**: every character right at the last step in {count(int((g['final_acc'] == 1).sum()), len(g))}"
+            f" (final accuracy {span(g['final_acc'], accuracy)}); first all right at step {span(g['first_exact'])}; "
+            f"afterwards accuracy fell below 100% in {int(g['falls'].sum())} evaluation{'s' if g['falls'].sum() != 1 else ''}"
+            f" over the {len(g)} runs" + (f", down to {g['lowest_after'].min():.3f}." if g["falls"].sum() else ".")
+        )  # fmt: skip
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Per notebook
+
+
+def leaks(table: pd.DataFrame) -> str:
+    """02: how much of the seed protocol's val and test already sits in train, per prime, against the leak-free
+    protocol (a `analysis.leakage` table per protocol and prime, indexed protocol, p, split)."""
+    seed = table.loc["seed"].reset_index()
+    heldout = seed[seed["split"] != "train"]
+    lines = [
+        f"- p = {p}: {g.in_train.sum():,} of {g.rows.sum():,} val and test rows ({g.in_train.sum() / g.rows.sum():.1%}) "
+        f"also occur in train; {g.repeats.sum():,} repeat within their split; "
+        f"{seed[seed.p == p].operand_ge_p.sum():,} rows use the operand {p}."
+        for p, g in heldout.groupby("p")
+    ]
+    clean = table.loc["leak-free"]
+    sizes = ", ".join(f"{int(clean.loc[p].rows.sum()):,} equations for p = {p}" for p in clean.index.unique("p"))
+    return (
+        "**The seed's protocol leaks.**\n" + "\n".join(lines) + "\n\nA model that memorised train gets those rows "
+        f"right without generalising. **The leak-free protocol** has {int(clean.in_train.sum())} shared rows and "
+        f"{int(clean.repeats.sum())} repeats, and covers the whole table: {sizes}."
+    )
+
+
+def final_table(test: pd.DataFrame, seed_report: dict[int, tuple[float, float]]) -> pd.DataFrame:
+    """03: final test loss and accuracy per prime (mean, min–max, runs) beside the seed report's."""
+    rows = []
+    for p, g in test.groupby("p"):
+        rows.append(
+            {
+                "p": p,
+                "runs": len(g),
+                "test loss (mean)": f"{g['loss'].mean():.3g}",
+                "test loss (range)": span(g["loss"], lambda v: f"{v:.3g}"),
+                "test accuracy (mean)": f"{g['acc'].mean():.4f}",
+                "test accuracy (range)": span(g["acc"], lambda v: f"{v:.4f}"),
+                "seed report loss": f"{seed_report[p][0]:.4g}" if p in seed_report else "–",
+                "seed report accuracy": f"{seed_report[p][1]:.4f}" if p in seed_report else "–",
+            }
+        )
+    return pd.DataFrame(rows).set_index("p")
+
+
+def shapes(test: pd.DataFrame) -> str:
+    """03: per model shape, the runs that reached 99% test accuracy, and those that did not."""
+    parts = []
+    for (layers, width), g in test.groupby(["n_layer", "n_embd"]):
+        below = g[g["acc"] < THRESHOLD_TEST]
+        parts.append(
+            f"{layers} layer{'s' if layers > 1 else ''}, {width} wide: test accuracy ≥ 0.99 in "
+            f"{count(len(g) - len(below), len(g))}"
+            + (
+                " (below: " + ", ".join(f"p = {r.p} seed {r.seed}, {r.acc:.3f}" for r in below.itertuples()) + ")"
+                if len(below)
+                else ""
+            )
+        )
+    return "; ".join(parts) + "."
+
+
+THRESHOLD_TEST = analysis.THRESHOLD
+
+
+def seed_size(table: pd.DataFrame, n_train: int, p: int) -> str:
+    """03: the seed report's training-set size, trained long on the leak-free split."""
+    held = table[~table["censored"]]
+    return (
+        f"With {n_train:,} training equations, train accuracy reached 99% in {count(int(table.train_reached.notna().sum()), len(table))}"
+        f" (step {span(table['train_reached'])}); validation accuracy held 99% in {count(len(held), len(table))}"
+        + (f" (from step {span(held['val_held'])})" if len(held) else "")
+        + f" within {table['budget'].max():,} steps, and ended at {span(table['val_final'], accuracy)} (chance: {1 / p:.3f})."
+        + (" At this size the model memorises and does not generalise within the budget: a small training set,"
+           " not only the leaking split, explains the seed's low accuracies." if not len(held) else
+           " A model of this size can generalise from the seed's amount of data when trained long enough.")
+    )  # fmt: skip
+
+
+def runs_table(table: pd.DataFrame) -> pd.DataFrame:
+    """04: one row per run as the report prints it."""
+    out = pd.DataFrame(index=table.index)
+    out["train 99%"] = table["train_reached"].map(steps)
+    out["val 99% first"] = table["val_reached"].map(steps)
+    out["val held from"] = [steps(v, last if c else None) for v, last, c in
+                            zip(table["val_held"], table["last_step"], table["censored"], strict=True)]  # fmt: skip
+    out["delay"] = table["delay"].map(lambda d: "–" if math.isnan(d) else f"{d:.3g}×")
+    out["collapses"] = table["collapses"]
+    out["lowest val after 99%"] = table["lowest_after"].map(lambda v: "–" if math.isnan(v) else f"{v:.3f}")
+    out["last step"] = table["last_step"].map(steps)
+    out["seconds to held"] = table["seconds"].map(lambda v: "–" if math.isnan(v) else f"{v:.0f}")
+    return out
+
+
+def fourier_keys(runs: list) -> str:
+    """04: per run, the key frequencies of the final embedding and the share of the squared norm they hold at the
+    end, against the share the same frequencies held when train accuracy first reached 99%."""
+    from grokgpt import fourier
+
+    lines = []
+    for run in runs:
+        spectra, memorised = run.fourier, analysis.reached(run.metrics, "train")
+        end = spectra[spectra["step"] == spectra["step"].max()]
+        keys = fourier.key_frequencies(end)
+        waves = len(end) - 1
+        at_memorised = (
+            f", against {fourier.key_share(spectra[spectra['step'] == memorised], keys):.0%} at train 99% (step {memorised:,})"
+            if memorised is not None
+            else ""
+        )
+        lines.append(
+            f"- train fraction {run.config['data']['fractions'][0]:g}, seed {run.config['train']['seed']}: "
+            f"{len(keys)} of {waves} frequencies (k = {', '.join(map(str, keys)) or 'none'}) hold "
+            f"**{fourier.key_share(end, keys):.0%}** of the non-constant squared norm at the end{at_memorised}; "
+            f"an even spread would give {len(keys) / waves:.0%}."
+        )
+    return "Key frequencies: those above twice an even share of the final embedding's squared norm.\n" + "\n".join(
+        lines
+    )
+
+
+def baseline(base: pd.DataFrame, median: float) -> str:
+    """05: the baseline cell and what its median makes of the budgets."""
+    budget = int(base["budget"].max())
+    return (
+        f"**Baseline** ({count(len(base), len(base))}): validation held 99% in {count(int((~base.censored).sum()), len(base))}, "
+        f"from step {steps(median, budget)} (Kaplan–Meier median; {span(base['val_held'])}); train reached 99% at step "
+        f"{span(base['train_reached'])}, a delay of {span(base['delay'], lambda d: f'{d:.3g}×')}. Every run's budget is "
+        f"{budget:,} steps" + (f", {budget / median:.3g}× that median." if not math.isnan(median) else ".")
+    )  # fmt: skip
+
+
+def fit(params: tuple[float, float]) -> str:
+    a, b = params
+    return f"Fitted through the medians: steps to val held ≈ {a:,.4g} · fraction^{b:.3g}."
+
+
+def phase(summary: pd.DataFrame, baseline_median: float) -> str:
+    """05: the phase diagram in words: where every run held, where some, where none (and whether that is decided)."""
+    decided = analysis.decided(summary, baseline_median)
+
+    def cells(rows: pd.DataFrame) -> str:
+        return ", ".join(f"({f:g}, {wd:g})" for f, wd in rows.index) or "none"
+
+    every = summary[summary["held"] == summary["runs"]]
+    none = summary[summary["held"] == 0]
+    fastest = every["median_held"].idxmin() if len(every) else None
+    return (
+        f"Cells are (training fraction, weight decay). Every run held grokking in {cells(every)}"
+        + (f"; fastest at {cells(every.loc[[fastest]])}, median {steps(every.at[fastest, 'median_held'])} steps" if fastest else "")
+        + f". Some runs held in {cells(summary[(summary.held > 0) & (summary.held < summary.runs)])}. No run held in "
+        f"{cells(none[decided.loc[none.index]])} (a finding: budget ≥ {analysis.DECIDING_FACTOR}× the baseline's median)"
+        + (f", nor in {cells(none[~decided.loc[none.index]])} (budget too short to decide)" if (~decided.loc[none.index]).any() else "")
+        + f"; train accuracy did not reach 99% in {cells(summary[summary.fitted == 0])}."
+    )  # fmt: skip
+
+
+def seed_question(table: pd.DataFrame, fitted: tuple[float, float] | None, fraction: float) -> str:
+    """05 (f): did the seed report's setting grok when trained long, and what the fraction trend predicts."""
+    held = table[~table["censored"]]
+    sentence = (
+        f"Trained for up to {table['budget'].max():,} steps, the seed's setting reached 99% train accuracy in "
+        f"{count(int(table.train_reached.notna().sum()), len(table))} (step {span(table['train_reached'])}) and "
+        + (f"**held 99% validation accuracy in {count(len(held), len(table))}**, from step {span(held['val_held'])}: "
+           "**it groks**, given the steps the seed report could not afford." if len(held) else
+           f"**held 99% validation accuracy in none** (final {span(table['val_final'], accuracy)}): it did not grok "
+           "within this budget.")
+    )  # fmt: skip
+    if fitted:
+        a, b = fitted
+        sentence += (
+            f" The training-fraction trend of (c), extrapolated to {fraction:.3g} of the table, predicts "
+            f"{a * fraction**b:,.0f} steps for the 1-layer preset of (c) (an extrapolation beyond the fitted range)."
+        )
+    return sentence
+
+
+def limitations(table: pd.DataFrame, params: dict) -> str:
+    """05: what this study cannot say, with its own numbers."""
+    seeds = table["seed"].nunique()
+    return "\n".join(
+        [
+            f"- **Seeds.** {seeds} seeds a setting: medians and ranges over {seeds} runs are coarse; steps to grok vary "
+            "by tens of percent between seeds of one setting.",
+            f"- **Resolution.** Accuracy is evaluated every {params['eval_every']} steps (the seed question's runs every "
+            f"{params['seed_eval_every']}); every step count here is a multiple of that, and a brief dip between "
+            "two evaluations is not seen.",
+            f"- **Held.** 'Held' means 99% at every evaluation for at least {params['stop_after']:,} steps to the end of "
+            "the run; later loss spikes, as DESIGN.md measured after step 6,300 in a longer run, would not be seen.",
+            f"- **Preset.** The ablations use one block (04 uses two), at lr {params['lr']:g}; its numbers are not "
+            "the paper preset's, though its trends are what this notebook reports.",
+            f"- **Budget.** {int(table['censored'].sum())} of {len(table)} runs are censored at their budget of "
+            f"{table['budget'].min():,}–{table['budget'].max():,} steps; what happens later is not known. A 2-core CPU "
+            "bounded the budgets.",
+        ]
+    )

@@ -1,0 +1,70 @@
+"""The sentences the notebooks display: built from tables, so they can be checked here."""
+
+import pandas as pd
+from test_analysis import long_metrics
+
+from grokgpt import analysis, report
+
+
+def table(**cells):
+    """A crossings table from named cells: name -> (setting value, list of val accuracies per run)."""
+    frames = []
+    for name, (value, vals) in cells.items():
+        for i, val in enumerate(vals):
+            m = long_metrics(
+                f"{name}{i}", [0.1] + [1.0] * (len(val) - 1), val, stop_after=100, max_steps=100 * (len(val) - 1)
+            )
+            frames.append(m.assign(wd=value, seed=i))
+    return analysis.crossings(pd.concat(frames), keep=["wd", "seed"])
+
+
+GROKS = [0.0, 0.2, 0.995, 1.0]  # held from step 200, with a window of 100
+NEVER = [0.0, 0.1, 0.1, 0.1]
+
+
+def test_steps_and_spans_print_integers_and_censoring():
+    assert report.steps(1900.0) == "1,900" and report.steps(float("nan"), 12000) == "> 12,000"
+    assert report.steps(None) == "–" and report.span(pd.Series([1800.0, 2200.0, None])) == "1,800–2,200"
+
+
+def test_verdict_calls_did_not_grok_a_finding_only_with_a_long_enough_budget():
+    t = table(a=(1.0, [GROKS, GROKS]), b=(0.0, [NEVER, NEVER]))
+    s = analysis.summarise(t, "wd")
+    decided = report.verdict(s, "weight decay", baseline_median=50)
+    assert "Every run held grokking with weight decay = 1 (200)" in decided
+    assert "none did with weight decay = 0 within 300 steps" in decided
+    undecided = report.verdict(s, "weight decay", baseline_median=200)
+    assert "too short to call that a finding" in undecided and "none did" not in undecided
+
+
+def test_verdict_counts_partial_cells_with_censoring():
+    s = analysis.summarise(table(a=(0.3, [GROKS, NEVER, NEVER])), "wd")
+    assert "Some did with weight decay = 0.3 (1 of 3; median > 300)" in report.verdict(s, "weight decay", 50)
+
+
+def test_harder_needs_fewer_held_runs_or_separate_ranges():
+    overlap = table(a=(97, [GROKS, GROKS]), b=(113, [GROKS, GROKS])).rename(columns={"wd": "p"})
+    assert "**not clearly harder**" in report.harder(overlap)
+    fewer = table(a=(97, [GROKS, GROKS]), b=(113, [GROKS, NEVER])).rename(columns={"wd": "p"})
+    assert "p = 113 is **harder** than p = 97" in report.harder(fewer)
+    assert "in 1 of 2 runs against 2 of 2 runs" in report.harder(fewer)
+
+
+def test_grokking_sentence_reports_medians_ranges_and_no_grokking():
+    t = table(a=(0.5, [GROKS, GROKS]), b=(0.3, [NEVER])).rename(columns={"wd": "train_frac"})
+    text = report.grokking(t)
+    assert "validation held 99% from step 200" in text and "**2× later**" in text
+    assert "**Training fraction 0.3** (0 of 1 run" not in text and "no grokking" in text
+
+
+def test_summary_table_keeps_censored_cells_and_prints_integers():
+    s = analysis.summarise(table(a=(1.0, [GROKS]), b=(0.0, [NEVER])), "wd")
+    out = report.summary_table(s)
+    assert out.loc[0.0, "median held step"] == "> 300" and out.loc[1.0, "median held step"] == "200"
+    assert out.loc[0.0, "val held"] == "0 of 1" and out.loc[1.0, "budget"] == "300"
+
+
+def test_missing_names_the_runs_and_the_command():
+    assert report.missing([]) == ""
+    text = report.missing(["a", "b", "c", "d"])
+    assert "4 runs" in text and "`a`" in text and "1 more" in text and "make runs" in text
