@@ -2,7 +2,7 @@
 asserts nothing):
 
   (a) 04_grokking's default: 2 layers, one token per residue, loss on the answer, batch 512, lr 1e-3;
-  (b) the fast preset used by 05_ablations: 1 layer, lr 5e-3 (the README documents it);
+  (b) 05_ablations' preset: the same with 1 layer;
   (c) the seed report's way: character tokens, loss on the whole sequence, batch 32, otherwise as (a).
 
 For each: training steps/s (evaluation excluded), steps to train 99%, steps and seconds to val 99% (evaluated
@@ -18,21 +18,18 @@ from dataclasses import replace
 import pandas as pd
 import torch
 
-from grokgpt import analysis, data
-from grokgpt.data import ModularConfig
-from grokgpt.model import GPTConfig
-from grokgpt.runs import build_model
-from grokgpt.train import TrainConfig, train
+from grokgpt import analysis, data, experiments
+from grokgpt.model import GPT
+from grokgpt.train import train
 
-BASE_TRAIN = TrainConfig(lr=1e-3, weight_decay=1.0, eval_every=50, stop_acc=0.99, stop_after=0, device="cpu")
-BASE_MODEL = GPTConfig(n_layer=2, n_head=4, n_embd=128, init="torch")
-BASE_DATA = ModularConfig(p=97, ops="/", fractions=(0.5, 0.5))
+A, B = experiments.PRESETS["grokking"], experiments.PRESETS["ablation"]
+CHECK = dict(eval_every=50, stop_acc=0.99, stop_after=0, device="cpu")  # stop at the first val 99%
 CONFIGS = {  # name: (data, model, training, budget in steps)
-    "a": (BASE_DATA, BASE_MODEL, BASE_TRAIN, 8000),
-    "b": (BASE_DATA, replace(BASE_MODEL, n_layer=1), replace(BASE_TRAIN, lr=5e-3), 4000),
-    "c": (replace(BASE_DATA, tokens="char", loss_on="all"), BASE_MODEL, replace(BASE_TRAIN, batch_size=32), 8000),
+    "a": (A.data, A.model, replace(A.train, **CHECK), 8000),
+    "b": (B.data, B.model, replace(B.train, **CHECK), 8000),
+    "c": (replace(A.data, tokens="char", loss_on="all"), A.model, replace(A.train, batch_size=32, **CHECK), 8000),
 }
-DESCRIPTIONS = {"a": "04 default (2L, lr 1e-3)", "b": "fast preset (1L, lr 5e-3)", "c": "seed's way (chars, batch 32)"}
+DESCRIPTIONS = {"a": "04's preset (2 layers)", "b": "05's preset (1 layer)", "c": "seed's way (chars, batch 32)"}
 
 
 def steps_per_second(ds, model_cfg, train_cfg, steps=200, warmup=50) -> float:
@@ -41,7 +38,7 @@ def steps_per_second(ds, model_cfg, train_cfg, steps=200, warmup=50) -> float:
 
     def seconds(n: int) -> float:
         cfg = replace(train_cfg, max_steps=n, eval_every=n, stop_acc=None)
-        return train(build_model(model_cfg, 0), ds, cfg, desc="throughput")["elapsed_s"].max()
+        return train(GPT.seeded(model_cfg, 0), ds, cfg, desc="throughput")["elapsed_s"].max()
 
     return steps / (seconds(warmup + steps) - seconds(warmup))
 
@@ -57,18 +54,18 @@ def main() -> None:
         data_cfg, arch, train_cfg, budget = CONFIGS[name]
         for seed in args.seeds:
             ds = data.modular(replace(data_cfg, seed=seed))
-            model_cfg = replace(arch, vocab_size=ds.vocab_size, block_size=ds.block_size)
+            model_cfg = arch.for_data(ds)
             speed = steps_per_second(ds, model_cfg, train_cfg) if seed == args.seeds[0] else rows[-1]["steps/s"]
             t0 = time.perf_counter()
             m = train(
-                build_model(model_cfg, seed),
+                GPT.seeded(model_cfg, seed),
                 ds,
                 replace(train_cfg, max_steps=budget, seed=seed),
                 desc=f"{name} seed {seed}",
             )
-            t_val = analysis.steps_to(m, "val", 0.99)
+            t_val = analysis.reached(m, "val")
             rows.append({
-                "config": name, "seed": seed, "steps/s": speed, "train 99%": analysis.steps_to(m, "train", 0.99),
+                "config": name, "seed": seed, "steps/s": speed, "train 99%": analysis.reached(m, "train"),
                 "val 99%": t_val if t_val is not None else float("nan"),
                 "seconds to val 99%": m[m.step == t_val].elapsed_s.iloc[0] if t_val is not None else float("nan"),
                 "wall s": time.perf_counter() - t0, "budget": budget,

@@ -9,11 +9,9 @@ import time
 
 import torch
 
-from grokgpt import data
-from grokgpt.data import SentenceConfig
-from grokgpt.model import GPTConfig
-from grokgpt.runs import build_model
-from grokgpt.train import TrainConfig, train
+from grokgpt import experiments
+from grokgpt.model import GPT
+from grokgpt.train import train
 
 
 def main() -> None:
@@ -22,18 +20,16 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=torch.get_num_threads())
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    ds = data.sentence(SentenceConfig())
-    model_cfg = GPTConfig(n_layer=1, n_head=2, n_embd=32, block_size=ds.block_size, vocab_size=ds.vocab_size)
-    cfg = TrainConfig(
-        max_steps=5000, batch_size=1, lr=3e-3, weight_decay=0.0, warmup_steps=0, eval_every=100, device="cpu"
-    )
-    print(f"torch {torch.__version__}, {args.threads} thread(s), 5000 iterations of the seed's Part 1")
+    spec = experiments.PRESETS["sentence"]  # 01_overfit's registry setting
+    ds, cfg = spec.dataset(), spec.train
+    model_cfg = spec.model.for_data(ds)
+    print(f"torch {torch.__version__}, {args.threads} thread(s), {cfg.max_steps} iterations of the seed's Part 1")
     for i in range(args.repeats):
         t0 = time.perf_counter()
-        metrics = train(build_model(model_cfg, seed=i), ds, cfg, desc=f"repeat {i}")
+        metrics = train(GPT.seeded(model_cfg, seed=i), ds, cfg, desc=f"repeat {i}")
         seconds = time.perf_counter() - t0
         print(
-            f"repeat {i}: {seconds:6.2f} s ({5000 / seconds:,.0f} steps/s), final train acc {metrics.acc.iloc[-1]:.3f}"
+            f"repeat {i}: {seconds:6.2f} s ({cfg.max_steps / seconds:,.0f} steps/s), final acc {metrics.acc.iloc[-1]:.3f}"
         )
 
 
