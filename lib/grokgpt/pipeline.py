@@ -79,9 +79,13 @@ def execute(source: Path, output: Path, papermill_args: list[str], cwd: Path | N
         return 1
     finally:
         os.environ.pop(store.OUTPUT_ENV) if previous is None else os.environ.update({store.OUTPUT_ENV: previous})
-    if publish and staging.exists():
-        store.merge(staging, root)
-        shutil.rmtree(staging)
+    if publish:
+        fresh = {p.name for p in (staging / store.FIGURES).glob("*.png")}
+        for stale in (root / store.FIGURES).glob(f"{source.stem}_*.png"):  # a figure the notebook no longer draws
+            stale.unlink() if stale.name not in fresh else None
+        if staging.exists():
+            store.merge(staging, root)
+            shutil.rmtree(staging)
     tidy(partial)
     partial.replace(output)
     failed.unlink(missing_ok=True)
