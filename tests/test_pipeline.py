@@ -2,7 +2,7 @@
 
 import nbformat
 
-from grokgpt import pipeline
+from grokgpt import document, pipeline
 
 
 def notebook(path, *sources):
@@ -37,7 +37,7 @@ def test_a_good_notebook_is_executed_tidied_and_exported(tmp_path):
     assert any("x is 7" in o.text for o in outputs if o.name == "stdout")
     pipeline.export_html([out], tmp_path / "report.html")
     html = (tmp_path / "report.html").read_text()
-    assert "x is 7" in html and pipeline.TITLE in html and "print(" not in html  # code hidden
+    assert "x is 7" in html and document.TITLE in html and "print(" not in html  # code hidden
     pipeline.export_pdf(tmp_path / "report.html", tmp_path / "report.pdf")
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
 

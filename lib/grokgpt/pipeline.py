@@ -15,21 +15,17 @@ scratch/<notebook>/ (`--publish` overrides). The Makefile chains the three steps
 from __future__ import annotations
 
 import argparse
-import copy
 import os
 import shutil
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import nbformat
 import papermill
 import yaml
 
-from grokgpt import store
+from grokgpt import document, store
 from grokgpt.store import atomic_write
-
-TITLE = "grokgpt: a tiny GPT that overfits, learns modular arithmetic, and groks modular division"
 
 
 def parameter_names(args: list[str]) -> list[str]:
@@ -101,23 +97,6 @@ def tidy(path: Path) -> None:
     nbformat.write(nb, path)
 
 
-def merged_notebook(paths: list[Path]) -> nbformat.NotebookNode:
-    """One notebook of all cells, in order, without progress bars (stderr), under a generated title."""
-    notebooks = [nbformat.read(p, as_version=4) for p in paths]
-    merged = copy.deepcopy(notebooks[0])
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    contents = "\n".join(f"{i}. {p.stem}" for i, p in enumerate(paths, start=1))
-    merged.cells = [
-        nbformat.v4.new_markdown_cell(f"# {TITLE}\n\nGenerated {stamp} by `make report` from:\n\n{contents}")
-    ]
-    for nb in notebooks:
-        for cell in nb.cells:
-            if cell.cell_type == "code":
-                cell.outputs = [o for o in cell.outputs if not (o.output_type == "stream" and o.name == "stderr")]
-            merged.cells.append(cell)
-    return merged
-
-
 def export_html(paths: list[Path], output: Path) -> None:
     """All notebooks in one HTML page, code hidden, figures embedded."""
     from nbconvert import HTMLExporter
@@ -125,7 +104,8 @@ def export_html(paths: list[Path], output: Path) -> None:
     exporter = HTMLExporter(
         template_name="lab", exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True
     )
-    html, _ = exporter.from_notebook_node(merged_notebook(paths))
+    html, _ = exporter.from_notebook_node(document.build(paths), resources={"metadata": {"name": document.TITLE}})
+    html = html.replace("</head>", document.STYLE + "\n</head>", 1)
     atomic_write(output, lambda tmp: tmp.write_text(html, encoding="utf-8"))
 
 
@@ -136,7 +116,10 @@ def export_pdf(html: Path, output: Path) -> None:
     from weasyprint import CSS, HTML
 
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # it warns about every CSS rule it ignores
-    page = CSS(string="@page { size: A4; margin: 14mm } body { font-size: 10pt } img { max-width: 100% }")
+    page = CSS(
+        string="@page { size: A4; margin: 14mm 14mm 18mm; @bottom-center { content: 'page ' counter(page) ' of ' "
+        "counter(pages); font-size: 8pt; color: #555 } } body { font-size: 10pt } img { max-width: 100% }"
+    )
     atomic_write(output, lambda tmp: HTML(filename=str(html)).write_pdf(tmp, stylesheets=[page]))
 
 

@@ -25,7 +25,7 @@ def use_style() -> None:
     plt.rcParams.update(
         {
             "figure.figsize": (6.4, 3.8),
-            "figure.dpi": 100,
+            "figure.dpi": 150,  # inline images print sharp in the report
             "savefig.dpi": 150,
             "savefig.bbox": "tight",
             "axes.grid": True,
@@ -144,21 +144,27 @@ def answer_counts(answers: pd.DataFrame, title: str = "") -> Figure:
     use_style()
     primes = sorted(answers["p"].unique())
     fig, axes = plt.subplots(
-        1, len(primes), figsize=(6.4 * len(primes) / 1.6, 3.2), squeeze=False, sharey=True, layout="constrained"
+        1, len(primes), figsize=(6.4 * len(primes) / 1.6, 3.4), squeeze=False, sharey=True, layout="constrained"
     )
     for ax, p in zip(axes[0], primes, strict=True):
         for protocol, rows in answers[answers["p"] == p].groupby("protocol"):
             counts = rows["answer"].value_counts().sort_index()
             ax.plot(counts.index, counts.to_numpy() / counts.sum(), lw=1, label=f"{protocol} ({len(rows):,} rows)")
-        ax.axhline(1 / p, color="grey", lw=0.8, ls=":", label="uniform")
+        ax.axhline(1 / p, color="grey", lw=0.8, ls=":", label="uniform 1/p")
         ax.set(xlabel="answer c", title=f"p = {p}")
-        ax.legend()
     axes[0][0].set_ylabel("share of rows")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, [label.split(" (")[0] for label in labels], loc="outside lower center", ncols=len(labels))
     fig.suptitle(title)
     return fig
 
 
-def fourier_norms(spectra: dict[str, pd.DataFrame], keys: list[int] | None = None, title: str = "") -> Figure:
+def fourier_norms(
+    spectra: dict[str, pd.DataFrame],
+    keys: list[int] | None = None,
+    title: str = "",
+    xlabel: str = "frequency k (cos and sin of 2πk·x / p)",
+) -> Figure:
     """Norm of the embedding per Fourier frequency, one bar series per labelled spectrum (from
     `analysis.fourier_norms`), each normalised to its total; `keys` marks the key frequencies."""
     use_style()
@@ -166,11 +172,11 @@ def fourier_norms(spectra: dict[str, pd.DataFrame], keys: list[int] | None = Non
     width = 0.8 / len(spectra)
     for i, (label, norms) in enumerate(spectra.items()):
         ax.bar(norms["frequency"] + (i - (len(spectra) - 1) / 2) * width, norms["share"], width=width, label=label)
-    for k in keys or []:
-        ax.annotate(
-            str(k), (k, 0), xytext=(0, -14), textcoords="offset points", ha="center", fontsize=7, color="crimson"
-        )
-    ax.set(xlabel="frequency k (cos and sin of 2πk·x / p)", ylabel="share of squared norm", title=title)
+    last = list(spectra.values())[-1].set_index("frequency")["share"]
+    for k in keys or []:  # above the bar, where no tick label is
+        ax.annotate(str(k), (k, last.get(k, 0)), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=7,
+                    color="crimson")  # fmt: skip
+    ax.set(xlabel=xlabel, ylabel="share of squared norm", title=title)
     ax.legend()
     return fig
 
@@ -276,4 +282,35 @@ def fraction_fit(
                    label=f"fit at {extrapolate_to:.3g}: {a * extrapolate_to**b:,.0f} steps")  # fmt: skip
     ax.set(xscale="log", yscale="log", xlabel="training fraction", ylabel="steps", title=title)
     ax.legend(fontsize=7)
+    return fig
+
+
+PREDICTION_COLORS = {
+    "train, right": "#c6dbef",
+    "train, wrong": "#08306b",
+    "val, right": "#fdd0a2",
+    "val, wrong": "#d62728",
+}
+
+
+def prediction_map(maps: dict[str, pd.DataFrame], title: str = "") -> Figure:
+    """The whole table a ∘ b, one panel per labelled snapshot (columns a, b, split, right): each cell coloured by its
+    split and by whether the model's answer is right, so memorisation (train right, val wrong) and generalisation
+    (everything right) can be seen at a glance."""
+    import matplotlib.colors as mcolors
+    from matplotlib.patches import Patch
+
+    use_style()
+    names = list(PREDICTION_COLORS)
+    cmap = mcolors.ListedColormap(list(PREDICTION_COLORS.values()))
+    fig, axes = plt.subplots(1, len(maps), figsize=(3.6 * len(maps), 3.9), squeeze=False, layout="constrained")
+    for ax, (label, m) in zip(axes[0], maps.items(), strict=True):
+        code = (m["split"] + ", " + m["right"].map({True: "right", False: "wrong"})).map(names.index)
+        grid_ = m.assign(code=code).pivot(index="a", columns="b", values="code")
+        ax.imshow(grid_.to_numpy(dtype=float), cmap=cmap, vmin=-0.5, vmax=len(names) - 0.5, interpolation="nearest")
+        ax.set(title=f"{label}: {m['right'].mean():.1%} right", xlabel="b", ylabel="a")
+        ax.grid(False)
+    fig.legend(handles=[Patch(color=c, label=n) for n, c in PREDICTION_COLORS.items()], loc="outside lower center",
+               ncols=4, fontsize=7)  # fmt: skip
+    fig.suptitle(title)
     return fig

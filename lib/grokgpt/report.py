@@ -382,3 +382,93 @@ def limitations(table: pd.DataFrame, params: dict) -> str:
             "bounded the budgets.",
         ]
     )
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Settings and claims: what each notebook ran, and what it concludes (the pipeline gathers the claims up front)
+
+CLAIMS_MIME = "application/vnd.grokgpt.claims+json"
+SETTING_GROUPS = {
+    "data": ["p", "ops", "fractions", "tokens", "loss_on", "text", "block_size"],
+    "model": ["n_layer", "n_head", "n_embd", "init", "dropout", "tie_weights"],
+    "training": ["batch_size", "lr", "weight_decay", "beta1", "beta2", "warmup_steps", "cosine", "grokfast_lamb",
+                 "grokfast_alpha"],
+    "budget": ["max_steps", "eval_every", "stop_acc", "stop_after"],
+    "seeds": ["seed"],
+}  # fmt: skip
+
+
+def _value(v) -> str:
+    if isinstance(v, list | tuple):
+        return "/".join(_value(x) for x in v)
+    return f"{v:.3g}" if isinstance(v, float) else str(v)
+
+
+def settings(runs: list) -> pd.DataFrame:
+    """The settings of a notebook's runs, from their config.json: one row per setting, its value, or every value
+    it takes across the runs (rows: data, model, training, budget, seeds; the environment last)."""
+    rows = []
+    for group, keys in SETTING_GROUPS.items():
+        for key in keys:
+            values = []
+            for run in runs:
+                section = run.config["data"] if key in run.config["data"] else run.config["train"]
+                section = run.config["model"] if key in run.config["model"] else section
+                if key in section and section[key] is not None:
+                    values.append(_value(section[key]))
+            if values:
+                distinct = sorted(set(values), key=lambda v: (len(v), v))
+                rows.append({"group": group, "setting": key, "value": ", ".join(distinct)})
+    envs = sorted({f"torch {r.config['env']['torch']}, {r.config['env']['threads']} thread(s), {r.config['env']['device']}"
+                   for r in runs if "env" in r.config})  # fmt: skip
+    rows.append({"group": "ran on", "setting": "environment", "value": "; ".join(envs)})
+    rows.append({"group": "ran on", "setting": "runs", "value": str(len(runs))})
+    return pd.DataFrame(rows).set_index(["group", "setting"])
+
+
+def claim(text: str, n: int, seeds: int, criterion: str, censored: int, section: str) -> dict:
+    """One line of the report's summary of claims: what, over how many runs and seeds, by which criterion, how
+    many runs were censored, and the heading of the section that shows it."""
+    return {"claim": text, "runs": int(n), "seeds": int(seeds), "criterion": criterion, "censored": int(censored),
+            "section": section}  # fmt: skip
+
+
+def claims(items: list[dict]) -> dict:
+    """A display bundle of a notebook's claims: a table in the notebook, and data the pipeline gathers."""
+    shown = markdown_table(pd.DataFrame(items).drop(columns="section")) if items else "No claims: no runs yet."
+    return {CLAIMS_MIME: items, "text/markdown": "**What this notebook claims**\n\n" + shown}
+
+
+def markdown_table(table: pd.DataFrame) -> str:
+    """A DataFrame as a Markdown table (its columns as they are; no index)."""
+    lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + " --- |" * len(table.columns)]
+    lines += ["| " + " | ".join(str(v).replace("|", "/") for v in row) + " |" for row in table.itertuples(index=False)]
+    return "\n".join(lines)
+
+
+def held_criterion(window: int) -> str:
+    return f"val held: ≥ 99% at every evaluation from then on, for ≥ {window:,} steps"
+
+
+def grokking_claims(table: pd.DataFrame, window: int, section: str, by: str = "train_frac") -> list[dict]:
+    """04: one claim per training fraction: held grokking, its median step and delay, over every seed."""
+    out = []
+    for value, g in table.groupby(by):
+        s = analysis.summarise(g.assign(_all=0), "_all").iloc[0]
+        text = (
+            f"a / b mod p groks at training fraction {_label(value)}: val held 99% in {count(s.held, s.runs)}, "
+            f"from step {steps(s.median_held, s.budget)} (median), {s.delay:.3g}× after train reached 99%"
+            if s.held
+            else f"a / b mod p does not grok at training fraction {_label(value)} within {s.budget:,} steps"
+        )
+        out.append(claim(text, s.runs, g["seed"].nunique(), held_criterion(window), s.censored, section))
+    return out
+
+
+def sweep_caption(table: pd.DataFrame, name: str) -> str:
+    """The caption of a `plots.sweep` figure, with its counts."""
+    return (
+        f"**Figure.** Steps to val held 99% (filled, one marker per seed) and to train 99% (crosses) for each {name}, "
+        f"{len(table)} runs; open red triangles are censored runs ({int(table['censored'].sum())}), drawn at their last "
+        "step: they had not held by then."
+    )

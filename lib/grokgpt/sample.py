@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import pandas as pd
 import torch
 
 from grokgpt import data
@@ -52,3 +53,22 @@ def complete(
             text = tokenizer.decode(ids)
             out[i] = prompts[i] + (text.split(END)[0] if stops else text)
     return out
+
+
+def ask(ckpt: Checkpoint, prompt: str) -> str:
+    """The model's completion of one prompt, or why it cannot answer it (one line): what 04's text box shows."""
+    try:
+        return complete(ckpt, [prompt.strip()])[0]
+    except ValueError as err:
+        return f"cannot answer: {err}"
+
+
+def right_or_wrong(ckpt: Checkpoint, splits: dict[str, list[data.Equation]]) -> pd.DataFrame:
+    """Every equation of the splits answered by a modular-arithmetic checkpoint in one batch: columns a, b, split
+    and right (the whole answer is the true c)."""
+    rows = [(a, op, b, c, split) for split, eqs in splits.items() for a, op, b, c in eqs]
+    texts = complete(ckpt, [f"{a}{op}{b}=" for a, op, b, _, _ in rows])
+    right = [text == data.format_equation(a, op, b, c) for text, (a, op, b, c, _) in zip(texts, rows, strict=True)]
+    return pd.DataFrame(
+        {"a": [r[0] for r in rows], "b": [r[2] for r in rows], "split": [r[4] for r in rows], "right": right}
+    )

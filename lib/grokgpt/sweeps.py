@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from grokgpt import experiments, runs, store
 from grokgpt.runs import Run, Spec

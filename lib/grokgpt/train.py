@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 from torch import nn
 from torch.nn import functional as F
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
 from grokgpt.data import Dataset, Rows
 from grokgpt.grokfast import gradfilter_ema
