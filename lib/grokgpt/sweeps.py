@@ -55,11 +55,13 @@ def sweep(
         if run is None or spec.weights and not run.has():
             todo.setdefault(name, spec)
     if train and todo:
-        found |= _compute(list(todo.values()), jobs, scheduler, into, progress)
+        found |= _compute(list(todo.values()), jobs, scheduler, into, progress, force)
     return [found[name] for name in names]
 
 
-def _compute(specs: list[Spec], jobs: int, scheduler: str | None, into: Path, progress: bool) -> dict[str, Run]:
+def _compute(
+    specs: list[Spec], jobs: int, scheduler: str | None, into: Path, progress: bool, force: bool
+) -> dict[str, Run]:
     done, failed = {}, []
     bar = tqdm(total=len(specs), desc="runs", unit="run", file=sys.stderr, disable=not progress)
     if jobs == 1 and scheduler is None:
@@ -69,20 +71,35 @@ def _compute(specs: list[Spec], jobs: int, scheduler: str | None, into: Path, pr
     else:
         from distributed import Client, LocalCluster, as_completed
 
-        cluster = (
-            None
-            if scheduler
-            else LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None)
-        )
+        cluster = None if scheduler else LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
+                                                      dashboard_address=None)  # fmt: skip
         with Client(scheduler or cluster) as client:
-            futures = {client.submit(runs.compute, s, 1, False, pure=False): s for s in specs}
-            for future in as_completed(futures):
-                spec = futures[future]
+            # Submit lazily, a few runs per worker at a time and in order, so that the longest runs start first and
+            # a run that another process finished meanwhile is found instead of computed twice.
+            queue, futures = iter(specs), {}
+            completed = as_completed()
+
+            def submit_next() -> None:
+                for spec in queue:
+                    if not force and runs.find(spec.name) is not None:
+                        done[spec.name] = runs.find(spec.name)
+                        bar.update()
+                        continue
+                    future = client.submit(runs.compute, spec, 1, False, pure=False)
+                    futures[future] = spec
+                    completed.add(future)
+                    return
+
+            for _ in range(2 * max(jobs, len(client.scheduler_info()["workers"]))):
+                submit_next()
+            for future in completed:
+                spec = futures.pop(future)
                 try:
                     done[spec.name] = runs.write(future.result(), into)
                 except Exception as err:  # a worker that died, or a run that raised: the sweep goes on
                     failed.append(f"{spec.name}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
                 bar.update()
+                submit_next()
         if cluster is not None:
             cluster.close()
     bar.close()
