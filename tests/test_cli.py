@@ -133,7 +133,7 @@ def test_the_seed_command_for_division_parses_and_runs(cli):
 
 def test_bad_arithmetic_input(cli, tmp_path):
     _fails_in_one_line(cli("data", "--prime", 91, "--ops", "/", "--out", "x"), "not prime")
-    _fails_in_one_line(cli("data", "--prime", 1, "--out", "x"), ">= 2")
+    _fails_in_one_line(cli("data", "--prime", 1, "--out", "x"), "from 2 to")
     _fails_in_one_line(cli("data", "--prime", 7, "--fractions", 0.5, 0.4, "--out", "x"), "sum to 1")
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad/train_bad.txt").write_text("1+2=3\n1+2=5\n")
