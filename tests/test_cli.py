@@ -1,18 +1,79 @@
-"""The command line, as a user types it: the seed's flags, one-line errors with exit code 2, nothing lost."""
+"""The command line, as a user types it: the seed's flags, a flag for every config field, runs written through the
+run store, and bad input as one line on stderr with exit code 2 that changes no file (issue 13's table, row by
+row)."""
 
+import argparse
+import errno
+import json
+import subprocess
+import sys
+from dataclasses import fields
+from pathlib import Path
+
+import pandas as pd
 import pytest
+import torch
 from conftest import ROOT
+
+from grokgpt import checkpoint, cli, data, memory, runs, store
+from grokgpt.data import FilesConfig, ModularConfig, SentenceConfig
+from grokgpt.experiments import PRESETS
+from grokgpt.model import GPTConfig
+from grokgpt.train import TrainConfig
 
 SENTENCE = "I love machine learning"
 SEED_FLAGS = ["--n_layer", 1, "--n_head", 2, "--n_embd", 32, "--block_size", 16, "--batch_size", 1]
+TINY = ["--n_layer", 1, "--n_head", 2, "--n_embd", 32, "--batch_size", 64, "--max_iters", 20, "--device", "cpu"]
+OVERFIT, GROKKING = ROOT / "checkpoints" / "01_overfit.pt", ROOT / "checkpoints" / "04_grokking.pt"
+
+
+@pytest.fixture
+def grokgpt(tmp_path, monkeypatch, capsys):
+    """Run `grokgpt ...` in this process, in tmp_path: faster than a subprocess, and a traceback fails the test."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "text.txt").write_text(SENTENCE + "\n")
+
+    def run(*args):
+        try:
+            code = cli.main([str(a) for a in args])
+        except SystemExit as exit:  # argparse's errors
+            code = exit.code
+        out, err = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out, err)
+
+    return run
+
+
+def snapshot(folder: Path) -> dict:
+    return {path: path.read_bytes() if path.is_file() else None for path in sorted(folder.rglob("*"))}
+
+
+@pytest.fixture
+def refused(grokgpt, tmp_path):
+    """Run a command that must fail: one line on stderr holding every needle, exit 2, and no file changed (none
+    added, temporaries included)."""
+
+    def run(*args, says=()):
+        before = snapshot(tmp_path)
+        done = grokgpt(*args)
+        _fails_in_one_line(done, *says)
+        assert snapshot(tmp_path) == before
+        return done
+
+    return run
+
+
+def _fails_in_one_line(done, *needles):
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
 
 
 @pytest.fixture(scope="module")
 def trained(tmp_path_factory):
     """A checkpoint trained through the CLI with the seed's flags (fewer iterations: it memorises by ~300)."""
-    import subprocess
-    import sys
-
     tmp = tmp_path_factory.mktemp("cli")
     (tmp / "text.txt").write_text(SENTENCE + "\n")
     args = ["train", "text.txt", *SEED_FLAGS, "--max_iters", 1500, "--out_dir", "ckpt"]
@@ -28,55 +89,119 @@ def test_train_then_sample_recites_the_sentence(trained, cli):
 
 
 def test_committed_checkpoint_recites_the_sentence(cli):
-    done = cli("sample", ROOT / "checkpoints" / "01_overfit.pt", "--prompt", "I", "--steps", 22)
+    done = cli("sample", OVERFIT, "--prompt", "I", "--steps", 22)
     assert done.returncode == 0 and done.stdout == SENTENCE + "\n"
 
 
-def test_several_prompts_answer_in_order(trained, cli, tmp_path):
+def test_several_prompts_answer_in_order(trained, grokgpt, tmp_path):
     (tmp_path / "prompts.txt").write_text("I love\n\nI love machine\n")
-    done = cli("sample", trained / "ckpt" / "model.pt", "--prompt", "I", "--prompts-file", "prompts.txt", "--steps", 3)
+    model = trained / "ckpt" / "model.pt"
+    done = grokgpt("sample", model, "--prompt", "I", "--prompts-file", "prompts.txt", "--steps", 3)
     assert done.returncode == 0
     assert done.stdout.splitlines() == ["I lo", "I love ma", "I love machine le"]
 
 
-def test_every_command_explains_its_flags(cli):
-    for command in ("train", "sample", "data", "arith"):
-        done = cli(command, "--help")
-        assert done.returncode == 0 and "--" in done.stdout
-    assert "--n_layer" in cli("train", "--help").stdout and "--prompts-file" in cli("sample", "--help").stdout
+# ----------------------------------------------------------------------------------------------------------------
+# Flags generated from the configs, defaults from a preset, runs through the run store
 
 
-def _fails_in_one_line(done, *needles):
-    assert done.returncode == 2, done.stdout + done.stderr
-    lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and "Traceback" not in done.stderr, done.stderr
-    for needle in needles:
-        assert needle in lines[0], lines[0]
+def destinations(command: str) -> set[str]:
+    """Where the flags and arguments of a command land in the parsed namespace."""
+    parser = cli.build_parser([command])
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {action.dest for action in sub.choices[command]._actions}
 
 
-def test_bad_text_and_sizes(cli, tmp_path):
+def test_every_config_field_is_a_flag(grokgpt):
+    def of(section, cls, but=()):
+        return {f"{section}.{f.name}" for f in fields(cls) if f.name not in but}
+
+    run = of("model", GPTConfig, but=("vocab_size", "block_size")) | of("train", TrainConfig)  # sizes: the data's
+    assert run | of("data", SentenceConfig, but=("text",)) | {"text_file"} <= destinations("train")
+    assert run | of("data", ModularConfig) | of("data", FilesConfig, but=("folder",)) | {"data_dir"} <= destinations(
+        "arith"
+    )
+    for command in ("train", "arith", "data", "sample"):
+        assert grokgpt(command, "--help").returncode == 0
+    assert "--max_iters" in grokgpt("train", "--help").stdout and "--data_seed" in grokgpt("arith", "--help").stdout
+    assert f"2 to {data.MAX_MODULUS}" in " ".join(grokgpt("arith", "--help").stdout.split())
+
+
+def test_a_cli_run_is_a_run_with_the_flags_given_over_the_preset(grokgpt, tmp_path):
+    flags = ["--preset", "ablation", "--grokfast_lamb", 2, "--stop_split", "train", "--tie_weights", "--no-bias"]
+    done = grokgpt("arith", *flags, "--loss_on", "all", "--prime", 11, "--max_iters", 3, "--seed", 2, "--out_dir", "o")
+    assert done.returncode == 0, done.stderr
+    run = runs.load(tmp_path / "o")
+    assert {p.name for p in run.path.iterdir()} <= set(runs.FILES) and run.has("model")
+    config, ablation = run.config, PRESETS["ablation"]
+    assert config["train"]["grokfast_lamb"] == 2 and config["train"]["stop_split"] == "train"
+    assert config["model"]["tie_weights"] and not config["model"]["bias"]
+    assert config["model"]["n_layer"] == ablation.model.n_layer and config["train"]["lr"] == ablation.train.lr
+    preset_data = json.loads(json.dumps(data.config_to_dict(ablation.data)))
+    assert config["data"] == {**preset_data, "p": 11, "seed": 2, "loss_on": "all"}  # the data seed follows --seed
+    assert runs.spec_of(config).name == runs.run_name(config)  # a run like any other: it can be redone
+    assert grokgpt("sample", "o/model.pt", "--prompt", "3/5=").returncode == 0
+
+
+def test_arith_trains_on_files_and_sample_answers(grokgpt, tmp_path):
+    assert grokgpt("data", "--prime", 7, "--out", "mod7").returncode == 0
+    done = grokgpt("arith", "mod7", "--prime", 7, "--n_layer", 1, "--n_embd", 16, "--max_iters", 5, "--out_dir", "ckpt")
+    assert done.returncode == 0, done.stderr
+    assert runs.load(tmp_path / "ckpt").config["data"]["folder"] == str(tmp_path / "mod7")
+    done = grokgpt("sample", "ckpt/model.pt", "--prompt", "5+6=", "--prompt", "0-1=")
+    lines = done.stdout.splitlines()  # 5 steps teach nothing: only the form of the answer is checked
+    assert done.returncode == 0 and [line[:4] for line in lines] == ["5+6=", "0-1="] and all(len(x) == 5 for x in lines)
+    _fails_in_one_line(grokgpt("sample", "ckpt/model.pt", "--prompt", "7+1="), "residues 0..6")
+    _fails_in_one_line(grokgpt("sample", "ckpt/model.pt", "--prompt", "3/2="), "+ -")
+    _fails_in_one_line(grokgpt("arith", "mod7", "--prime", 7, "--fractions", 0.5, 0.5), "--fractions", "mod7")
+
+
+def test_the_seed_command_for_division_parses_and_runs(cli):
+    done = cli(
+        "arith", "--op", "/", "--prime", 97, "--n_layer", 2, "--max_iters", 3, "--eval_interval", 100,
+        "--batch_size", 32, "--device", "cpu",
+    )  # fmt: skip
+    assert done.returncode == 0 and "saved ckpt/model.pt" in done.stdout, done.stderr
+
+
+def test_data_writes_both_protocols(grokgpt, tmp_path):
+    done = grokgpt("data", "--prime", 97, "--out", "data/mod97")
+    assert done.returncode == 0 and done.stdout.split() == [
+        f"data/mod97/{s}_mod97.txt" for s in ("train", "val", "test")
+    ]
+    assert len((tmp_path / "data/mod97/train_mod97.txt").read_text().splitlines()) == 7527
+    done = grokgpt("data", "--prime", 113, "--protocol", "seed", "--out", "seed113")
+    assert done.returncode == 0 and len((tmp_path / "seed113/test_seed113.txt").read_text().splitlines()) == 1000
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Bad input: one line, exit 2, no file changed
+
+
+def test_bad_text_and_sizes(refused, tmp_path):
     (tmp_path / "empty.txt").write_text("\n")
-    (tmp_path / "text.txt").write_text(SENTENCE)
     (tmp_path / "afile").write_text("x")
-    _fails_in_one_line(cli("train", "missing.txt"), "missing.txt")
-    _fails_in_one_line(cli("train", "empty.txt"), "empty")
-    _fails_in_one_line(cli("train", "text.txt", "--n_embd", 33, "--n_head", 2), "divisible")
-    _fails_in_one_line(cli("train", "text.txt", "--block_size", 0), "block_size")
-    _fails_in_one_line(cli("train", "text.txt", "--max_iters", -5), "max_iters")
-    _fails_in_one_line(cli("train", "text.txt", "--max_iters", 10, "--out_dir", "afile"), "afile", "is a file")
-    assert (tmp_path / "afile").read_text() == "x"
+    refused("train", "missing.txt", says=("missing.txt",))
+    refused("train", "empty.txt", says=("empty",))
+    refused("train", "text.txt", "--n_embd", 33, "--n_head", 2, says=("divisible",))
+    refused("train", "text.txt", "--block_size", 0, says=("block_size",))
+    refused("train", "text.txt", "--max_iters", -5, says=("max_steps",))
+    refused("train", "text.txt", "--max_iters", "1e4", says=("--max_iters", "int"))
+    refused("train", "text.txt", "--preset", "grokking", says=("--preset", "sentence"))
+    refused("train", "text.txt", "--max_iters", 10, "--out_dir", "afile", says=("afile", "is a file"))
 
 
-def test_bad_prompts_and_checkpoints(trained, cli, tmp_path):
+def test_bad_prompts_and_checkpoints(trained, refused, tmp_path):
     model = trained / "ckpt" / "model.pt"
-    _fails_in_one_line(cli("sample", model, "--prompt", "Ix!", "--steps", 3), "'!'", "'x'")
-    _fails_in_one_line(cli("sample", model, "--steps", 3), "prompt")
-    _fails_in_one_line(cli("sample", model, "--prompt", "I"), "--steps")
-    _fails_in_one_line(cli("sample", tmp_path / "none.pt", "--prompt", "I", "--steps", 3), "no checkpoint")
+    refused("sample", model, "--prompt", "Ix!", "--steps", 3, says=("'!'", "'x'"))
+    refused("sample", model, "--steps", 3, says=("prompt",))
+    refused("sample", model, "--prompt", "I", says=("--steps",))
+    refused("sample", model, "--prompt", "I", "--prompts-file", "none.txt", says=("none.txt",))
+    refused("sample", tmp_path / "none.pt", "--prompt", "I", "--steps", 3, says=("no checkpoint",))
     (tmp_path / "cut.pt").write_bytes(model.read_bytes()[:2000])
-    _fails_in_one_line(cli("sample", tmp_path / "cut.pt", "--prompt", "I", "--steps", 3), "truncated")
+    refused("sample", tmp_path / "cut.pt", "--prompt", "I", "--steps", 3, says=("truncated",))
     (tmp_path / "text.pt").write_text("I love machine learning")
-    _fails_in_one_line(cli("sample", tmp_path / "text.pt", "--prompt", "I", "--steps", 3), "not a readable checkpoint")
+    refused("sample", tmp_path / "text.pt", "--prompt", "I", "--steps", 3, says=("not a readable checkpoint",))
 
 
 def test_a_failed_train_keeps_the_previous_checkpoint(trained, cli):
@@ -85,74 +210,166 @@ def test_a_failed_train_keeps_the_previous_checkpoint(trained, cli):
     assert (trained / "ckpt" / "model.pt").read_bytes() == before
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# Modular arithmetic
-
-
-def test_data_writes_both_protocols(cli, tmp_path):
-    done = cli("data", "--prime", 97, "--out", "data/mod97")
-    assert done.returncode == 0 and done.stdout.split() == [
-        f"data/mod97/{s}_mod97.txt" for s in ("train", "val", "test")
-    ]
-    assert len((tmp_path / "data/mod97/train_mod97.txt").read_text().splitlines()) == 7527
-    done = cli("data", "--prime", 113, "--protocol", "seed", "--out", "seed113")
-    assert done.returncode == 0 and len((tmp_path / "seed113/test_seed113.txt").read_text().splitlines()) == 1000
-
-
-def test_arith_trains_on_files_and_sample_answers(cli, tmp_path):
-    assert cli("data", "--prime", 7, "--out", "mod7").returncode == 0
-    done = cli("arith", "mod7", "--prime", 7, "--n_layer", 1, "--n_embd", 16, "--max_iters", 5, "--out_dir", "ckpt")
-    assert done.returncode == 0, done.stderr
-    done = cli("sample", "ckpt/model.pt", "--prompt", "5+6=", "--prompt", "0-1=")
-    lines = done.stdout.splitlines()  # 5 steps teach nothing: only the form of the answer is checked
-    assert done.returncode == 0 and [line[:4] for line in lines] == ["5+6=", "0-1="] and all(len(x) == 5 for x in lines)
-    _fails_in_one_line(cli("sample", "ckpt/model.pt", "--prompt", "7+1="), "residues 0..6")
-    _fails_in_one_line(cli("sample", "ckpt/model.pt", "--prompt", "3/2="), "+ -")
-
-
-def test_the_seed_command_for_division_parses_and_runs(cli):
-    done = cli(
-        "arith",
-        "--op",
-        "/",
-        "--prime",
-        97,
-        "--n_layer",
-        2,
-        "--max_iters",
-        3,
-        "--eval_interval",
-        100,
-        "--batch_size",
-        32,
-        "--device",
-        "cpu",
-    )
-    assert done.returncode == 0 and "saved ckpt/model.pt" in done.stdout, done.stderr
-
-
-def test_bad_arithmetic_input(cli, tmp_path):
-    _fails_in_one_line(cli("data", "--prime", 91, "--ops", "/", "--out", "x"), "not prime")
-    _fails_in_one_line(cli("data", "--prime", 1, "--out", "x"), ">= 2")
-    _fails_in_one_line(cli("data", "--prime", 7, "--fractions", 0.5, 0.4, "--out", "x"), "sum to 1")
+def test_bad_arithmetic_input(refused, tmp_path):
+    refused("data", "--prime", 91, "--ops", "/", "--out", "x", says=("not prime",))
+    refused("data", "--prime", 1, "--out", "x", says=("from 2 to",))
+    refused("data", "--prime", 7, "--fractions", 0.5, 0.4, "--out", "x", says=("sum to 1",))
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad/train_bad.txt").write_text("1+2=3\n1+2=5\n")
-    _fails_in_one_line(cli("arith", "bad", "--prime", 7), "train_bad.txt:2")
-    _fails_in_one_line(cli("arith", "--op", "/", "--prime", 91), "not prime")
+    refused("arith", "bad", "--prime", 7, says=("train_bad.txt:2",))
+    refused("arith", "--op", "/", "--prime", 91, says=("not prime",))
+
+
+def test_row1_data_replaces_the_whole_set_of_split_files(grokgpt, refused, tmp_path, monkeypatch):
+    assert grokgpt("data", "--prime", 11, "--out", "D").returncode == 0
+    assert grokgpt("data", "--prime", 11, "--fractions", 0.5, 0.5, "--out", "D").returncode == 0
+    assert sorted(p.name for p in (tmp_path / "D").iterdir()) == ["train_D.txt", "val_D.txt"]
+    done = grokgpt("arith", "D", "--prime", 11, *TINY)
+    assert done.returncode == 0 and "test" not in done.stdout and "val" in done.stdout
+    write_text = Path.write_text
+
+    def full_disk(path, text):  # the second file of the set cannot be written
+        if path.name.startswith(".val_D.txt"):
+            write_text(path, text[: len(text) // 2])
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write_text(path, text)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Path, "write_text", full_disk)
+        refused("data", "--prime", 11, "--out", "D", says=("No space left",))  # the old set stays, whole
+    (tmp_path / "D" / "test_D.txt").mkdir()
+    refused("data", "--prime", 11, "--out", "D", says=("test_D.txt", "directory"))
+
+
+def test_row2_an_unwritable_out_dir_is_found_before_training(refused, grokgpt, tmp_path, monkeypatch):
+    assert grokgpt("train", "text.txt", *TINY, "--out_dir", "ckpt").returncode == 0
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(runs, "compute", lambda *a, **k: pytest.fail("trained before finding the problem"))
+        if Path("/sys/kernel").is_dir():  # read-only even for root
+            refused("train", "text.txt", "--max_iters", 5, "--out_dir", "/sys/kernel/ckpt", says=("cannot write",))
+            refused("train", "text.txt", "--max_iters", 5, "--out_dir", "/sys/kernel", says=("/sys/kernel holds",))
+        patch.setattr(store.tempfile, "TemporaryDirectory", denied)  # a folder where nothing can be created
+        refused("train", "text.txt", "--out_dir", "ro/ckpt", says=("cannot write in ro", "Permission denied"))
+    to_csv = pd.DataFrame.to_csv
+
+    def full_disk(frame, path, **kwargs):  # a full disk is found only when writing: the old run stays
+        to_csv(frame, path, **kwargs)
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(pd.DataFrame, "to_csv", full_disk)
+    refused("train", "text.txt", *TINY, "--seed", 1, "--out_dir", "ckpt", says=("No space left",))
+
+
+def test_row3_the_modulus_has_a_stated_maximum(refused):
+    refused("arith", "--prime", 100003, "--op", "/", *TINY, says=(f"from 2 to {data.MAX_MODULUS}", "100003"))
+    refused("data", "--prime", 100003, "--out", "x", says=(f"from 2 to {data.MAX_MODULUS}",))
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="this machine has CUDA")
+def test_row4_an_absent_device_is_not_blamed_on_the_checkpoint(refused):
+    done = refused("sample", GROKKING, "--prompt", "3/5=", "--device", "cuda", says=("cuda", "not available"))
+    assert "checkpoint" not in done.stderr and "truncated" not in done.stderr
+    with pytest.raises(ValueError, match="not available") as err:
+        checkpoint.load(GROKKING, device="cuda")
+    assert not isinstance(err.value, checkpoint.CheckpointError)
+
+
+def test_row5_out_dir_holding_more_than_a_run_is_refused_before_training(refused, tmp_path):
+    (tmp_path / "o" / "metrics.csv").mkdir(parents=True)
+    (tmp_path / "o" / "model.pt").write_bytes(b"the previous weights")
+    refused("train", "text.txt", *TINY, "--out_dir", "o", says=("metrics.csv",))
+    (tmp_path / "p").mkdir()
+    (tmp_path / "p" / "notes.txt").write_text("mine")
+    refused("train", "text.txt", *TINY, "--out_dir", "p", says=("notes.txt",))
+
+
+@pytest.mark.parametrize(
+    "command, device",
+    [("train", "cuda"), ("train", "mps"), ("train", "cuda:abc"), ("arith", "cuda:7"), ("sample", "banana")],
+)
+def test_row8_devices_are_checked_before_any_work(refused, command, device):
+    if device.startswith("cuda") and device != "cuda:abc" and torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    if device == "mps" and torch.backends.mps.is_available():
+        pytest.skip("this machine has MPS")
+    args = {"train": ["text.txt"], "arith": [], "sample": [OVERFIT, "--prompt", "I", "--steps", 2]}[command]
+    refused(command, *args, "--device", device, says=(device,))
+
+
+@pytest.mark.parametrize("temperature", ["nan", "inf", "-1"])
+def test_row9_temperature_is_zero_or_positive(refused, temperature):
+    refused("sample", OVERFIT, "--prompt", "I", "--steps", 3, "--temperature", temperature, says=("temperature",))
+
+
+def test_row10_an_empty_split_is_refused(refused, tmp_path):
+    (tmp_path / "E").mkdir()
+    (tmp_path / "E" / "train_E.txt").write_text("1+2=3\n")
+    (tmp_path / "E" / "val_E.txt").write_text("")
+    refused("arith", "E", "--prime", 11, *TINY, says=("val_E.txt", "no equations"))
+    refused("arith", "--prime", 2, "--op", "+", "--fractions", 0.9, 0.1, *TINY, says=("val split",))
+    refused("data", "--prime", 2, "--ops", "+", "--fractions", 0.9, 0.1, "--out", "F", says=("val split",))
+
+
+@pytest.mark.parametrize("sizes", [["--batch_size", 100_000_000], ["--n_embd", 200_000, "--n_head", 1]])
+def test_row11_runs_too_big_for_the_memory_are_refused_before_training(refused, sizes):
+    refused("train", "text.txt", *sizes, says=("memory", "GiB"))
+
+
+def test_row11_allocation_failures_are_one_line_and_bugs_are_not_hidden(refused, grokgpt, monkeypatch):
+    def fail(error):
+        def compute(*args, **kwargs):
+            raise error
+
+        monkeypatch.setattr(runs, "compute", compute)
+
+    fail(RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: 10 GB"))
+    refused("train", "text.txt", *TINY, says=("out of memory", "can't allocate"))
+    fail(MemoryError())
+    refused("train", "text.txt", *TINY, says=("out of memory",))
+    fail(RuntimeError("a bug"))
+    with pytest.raises(RuntimeError, match="a bug"):
+        grokgpt("train", "text.txt", *TINY)
+
+
+def test_row11_the_memory_estimate_admits_the_study_and_reads_limits(monkeypatch):
+    for name, spec in PRESETS.items():
+        ds = spec.dataset()
+        assert memory.needed(spec.model.for_data(ds), spec.train, ds) < 2**30, name
+    monkeypatch.setattr(memory.resource, "getrlimit", lambda which: (2**30, memory.resource.RLIM_INFINITY))
+    assert memory.available(torch.device("cpu")) < 2**30
+
+
+def test_row12_a_checkpoint_lacking_its_config_or_a_weight_is_damaged(refused, tmp_path):
+    state = torch.load(OVERFIT, weights_only=True)
+    torch.save({k: v for k, v in state.items() if k != "model_config"}, tmp_path / "no_config.pt")
+    weights = dict(state["state_dict"])
+    weights.pop("lm_head.weight")
+    torch.save({**state, "state_dict": weights}, tmp_path / "no_weight.pt")
+    prompt = ["--prompt", "I", "--steps", 2]
+    refused("sample", tmp_path / "no_config.pt", *prompt, says=("damaged", "model_config"))
+    refused("sample", tmp_path / "no_weight.pt", *prompt, says=("damaged", "lm_head.weight"))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# The committed checkpoints
 
 
 @pytest.mark.parametrize("p", [97, 113])
-def test_committed_warmup_checkpoints_answer_their_test_split(cli, tmp_path, p):
+def test_committed_warmup_checkpoints_answer_their_test_split(grokgpt, tmp_path, p):
     test = (ROOT / f"data/mod{p}/test_mod{p}.txt").read_text().splitlines()[:500]
     (tmp_path / "prompts.txt").write_text("".join(line.split("=")[0] + "=\n" for line in test))
-    done = cli("sample", ROOT / f"checkpoints/03_warmup_p{p}.pt", "--prompts-file", "prompts.txt")
+    done = grokgpt("sample", ROOT / f"checkpoints/03_warmup_p{p}.pt", "--prompts-file", "prompts.txt")
     assert done.returncode == 0
     answers = done.stdout.splitlines()
     assert len(answers) == len(test) and sum(a == t for a, t in zip(answers, test, strict=True)) >= 0.99 * len(test)
 
 
-def test_committed_grokking_checkpoint_divides(cli):
-    done = cli("sample", ROOT / "checkpoints/04_grokking.pt", "--prompt", "3/5=", "--prompt", "96/96=")
+def test_committed_grokking_checkpoint_divides(grokgpt):
+    done = grokgpt("sample", GROKKING, "--prompt", "3/5=", "--prompt", "96/96=")
     assert done.returncode == 0 and done.stdout.splitlines() == ["3/5=20", "96/96=1"]
-    _fails_in_one_line(cli("sample", ROOT / "checkpoints/04_grokking.pt", "--prompt", "3/0="), "division by 0")
-    _fails_in_one_line(cli("sample", ROOT / "checkpoints/04_grokking.pt", "--prompt", "98/5="), "residues")
+    _fails_in_one_line(grokgpt("sample", GROKKING, "--prompt", "3/0="), "division by 0")
+    _fails_in_one_line(grokgpt("sample", GROKKING, "--prompt", "98/5="), "residues")

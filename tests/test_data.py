@@ -58,7 +58,8 @@ def test_malformed_line_is_named_with_file_and_line(tmp_path):
     "kw, message",
     [
         ({"p": 91, "ops": "/"}, "not prime"),
-        ({"p": 1, "ops": "+"}, ">= 2"),
+        ({"p": 1, "ops": "+"}, "from 2 to"),
+        ({"p": data.MAX_MODULUS + 1, "ops": "+"}, f"from 2 to {data.MAX_MODULUS}"),
         ({"fractions": (0.5, 0.4)}, "sum to 1"),
         ({"ops": "*"}, "operations"),
         ({"tokens": "bytes"}, "tokens"),

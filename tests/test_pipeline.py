@@ -1,8 +1,12 @@
 """The report pipeline: a failing notebook changes nothing; a good one is exported to HTML and PDF."""
 
+import errno
+import os
+from pathlib import Path
+
 import nbformat
 
-from grokgpt import document, pipeline
+from grokgpt import document, pipeline, store
 
 
 def notebook(path, *sources):
@@ -40,6 +44,56 @@ def test_a_good_notebook_is_executed_tidied_and_exported(tmp_path):
     assert "x is 7" in html and document.TITLE in html and "print(" not in html  # code hidden
     pipeline.export_pdf(tmp_path / "report.html", tmp_path / "report.pdf")
     assert (tmp_path / "report.pdf").read_bytes().startswith(b"%PDF")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Bad input: one line and exit 2 before any cell runs; what killed notebooks left is cleaned (issue 13)
+
+
+def _one_line(capsys, *needles):
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, err
+    for needle in needles:
+        assert needle in err, err
+
+
+def test_row6_unknown_parameters_are_named(tmp_path, capsys):
+    src = notebook(tmp_path / "nb.ipynb", "max_iters = 1  # a knob", "print(max_iters)")
+    out = tmp_path / "out.ipynb"
+    assert pipeline.main(["run", str(src), str(out), "-p", "max_itres", "5", "-p", "nonexistent", "1"]) == 2
+    _one_line(capsys, "max_itres", "nonexistent", "max_iters")
+    assert not out.exists()
+
+
+def test_row13_missing_notebooks_and_unwritable_outputs_are_one_line(tmp_path, capsys, monkeypatch):
+    src = notebook(tmp_path / "nb.ipynb", "x = 1  # a knob")
+    assert pipeline.main(["html", str(tmp_path / "out.html"), str(src), str(tmp_path / "missing.ipynb")]) == 2
+    _one_line(capsys, "missing.ipynb")
+    assert pipeline.main(["run", str(tmp_path / "missing.ipynb"), str(tmp_path / "out.ipynb")]) == 2
+    _one_line(capsys, "missing.ipynb")
+    if Path("/sys/kernel").is_dir():  # read-only even for root
+        assert pipeline.main(["run", str(src), "/sys/kernel/out.ipynb"]) == 2
+        _one_line(capsys, "cannot write in /sys/kernel")
+
+    def denied(*args, **kwargs):
+        raise PermissionError(errno.EACCES, "Permission denied")
+
+    monkeypatch.setattr(store.tempfile, "TemporaryDirectory", denied)  # a folder where nothing can be created
+    assert pipeline.main(["run", str(src), str(tmp_path / "ro" / "out.ipynb")]) == 2
+    _one_line(capsys, "cannot write in", "Permission denied")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nb.ipynb"]  # no .failed-* named, none left
+
+
+def test_row14_partial_outputs_of_killed_notebooks_are_cleaned_at_the_next_start(tmp_path):
+    src = notebook(tmp_path / "good.ipynb", "x = 1  # a knob", "print(x)")
+    reports = tmp_path / "reports"
+    reports.mkdir()
+    killed = reports / ".running-999999999-other.ipynb"  # no such process
+    alive = reports / f".running-{os.getppid()}-busy.ipynb"  # a notebook still running beside this one
+    for path in (killed, alive):
+        path.write_text("{}")
+    assert pipeline.execute(src, reports / "good.ipynb", ["-p", "x", "2"], cwd=tmp_path) == 0
+    assert sorted(p.name for p in reports.iterdir()) == [alive.name, "good.ipynb"]
 
 
 WRITES_A_FIGURE = "from grokgpt import store\nstore.atomic_write(store.output() / 'figures' / 'x.png', lambda t: t.write_text(str(x)))"

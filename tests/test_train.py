@@ -7,7 +7,7 @@ from grokgpt import data
 from grokgpt.data import ModularConfig, SentenceConfig
 from grokgpt.grokfast import gradfilter_ema
 from grokgpt.model import GPT, GPTConfig
-from grokgpt.train import TrainConfig, cpu_threads, evaluate, lr_at, resolve_device, train
+from grokgpt.train import TrainConfig, check_device, cpu_threads, evaluate, lr_at, resolve_device, train
 
 BASE = dict(max_steps=100, batch_size=16, lr=1e-3, weight_decay=0.0, eval_every=10, device="cpu")
 
@@ -101,6 +101,16 @@ def test_grokfast_with_lamb_zero_is_the_identity_and_otherwise_amplifies():
 def test_resolve_device():
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device("auto").type in ("cpu", "cuda", "mps")
+
+
+def test_check_device_refuses_unknown_and_absent_devices():
+    assert check_device("cpu") == torch.device("cpu") and check_device("auto") == resolve_device("auto")
+    for name in ("banana", "cuda:abc", "meta", "CPU"):
+        with pytest.raises(ValueError, match="device"):
+            check_device(name)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            check_device("cuda:0")
 
 
 def test_cosine_schedule_decays_to_zero_at_the_budget():

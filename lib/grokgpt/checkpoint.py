@@ -17,8 +17,10 @@ from grokgpt import tokenizers
 from grokgpt.model import GPT, GPTConfig
 from grokgpt.store import atomic_write
 from grokgpt.tokenizers import Tokenizer
+from grokgpt.train import check_device
 
 FORMAT = "grokgpt-checkpoint/1"
+KEYS = ("model_config", "tokenizer", "info", "state_dict")
 
 
 class CheckpointError(ValueError):
@@ -52,19 +54,37 @@ def save(path: str | Path, model: GPT, tokenizer: Tokenizer, info: dict) -> None
 
 
 def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
-    """Load a checkpoint; raise CheckpointError with one readable line if it is missing or damaged."""
+    """Load a checkpoint onto device. A missing or damaged file raises CheckpointError, an unknown or absent
+    device the ValueError of `train.check_device`, each in one readable line. The device is checked first and
+    the file is read on the CPU, so a device problem is never blamed on a good file."""
+    device = check_device(device)
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
     try:
-        state = torch.load(path, map_location=device, weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError ... for damaged files
-        reason = (str(err).strip() or type(err).__name__).splitlines()[0].split(". ")[0]
         raise CheckpointError(
-            f"{path} is not a readable checkpoint (truncated or not a torch file): {reason}"
+            f"{path} is not a readable checkpoint (truncated or not a torch file): {_reason(err)}"
         ) from None
     if not isinstance(state, dict) or state.get("format") != FORMAT:
         raise CheckpointError(f"{path} is a torch file but not a grokgpt checkpoint")
-    model = GPT(GPTConfig(**state["model_config"]))
-    model.load_state_dict(state["state_dict"])
-    return Checkpoint(model.to(device).eval(), tokenizers.from_dict(state["tokenizer"]), state["info"])
+    missing = [key for key in KEYS if key not in state]
+    if missing:
+        raise CheckpointError(f"{path} is a damaged checkpoint: it lacks {', '.join(missing)}")
+    try:
+        model = GPT(GPTConfig(**state["model_config"]))
+        model.load_state_dict(state["state_dict"])  # RuntimeError for missing, extra or misshapen weights
+        tokenizer = tokenizers.from_dict(state["tokenizer"])
+        info = dict(state["info"])
+        if info.get("task") == "modular" and not {"p", "ops"} <= set(info):
+            raise ValueError("its info lacks the modulus p or the operations")
+    except (TypeError, ValueError, KeyError, AttributeError, RuntimeError) as err:
+        raise CheckpointError(f"{path} is a damaged checkpoint: {_reason(err)}") from None
+    return Checkpoint(model.to(device).eval(), tokenizer, info)
+
+
+def _reason(err: Exception) -> str:
+    """An exception's message on one line, cut short: torch's can run to many lines."""
+    text = " ".join(str(err).split()) or type(err).__name__
+    return text if len(text) <= 200 else text[:197] + "..."

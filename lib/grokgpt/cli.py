@@ -1,267 +1,139 @@
-"""The command line: `python -m grokgpt train|sample|data|arith`, with the seed report's flag names.
+"""The command line: `python -m grokgpt train|arith|sample|data`, its flags generated from the configs.
 
     python -m grokgpt train data/text/i_love_ml.txt --n_layer 1 --n_head 2 --n_embd 32 --block_size 16 \\
         --batch_size 1 --max_iters 5000 --out_dir ckpt
     python -m grokgpt sample ckpt/model.pt --prompt "I" --steps 22
     python -m grokgpt data --prime 97 --out data/mod97
+    python -m grokgpt arith data/mod97 --preset addsub --max_iters 2500 --out_dir ckpt97
     python -m grokgpt arith --op / --prime 97 --n_layer 2 --max_iters 10000 --eval_interval 100 --batch_size 32
+    python -m grokgpt arith --preset ablation --weight_decay 0.3 --grokfast_lamb 2 --device cpu --out_dir wd03
+    python -m grokgpt sample wd03/model.pt --prompt "3/5="
 
-Bad input (a missing file, an unknown character, a damaged checkpoint, impossible sizes) is reported in one line
-on stderr with exit code 2; nothing already written is lost.
+Each field of TrainConfig, GPTConfig and the data config is a flag, defaulting to a preset of `experiments`;
+--out_dir becomes one run folder, written by the run store. Bad input is one line on stderr and exit code 2,
+found before training where it can be; a failing command changes no file that existed before.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import fields, replace
 from pathlib import Path
 
-from grokgpt import checkpoint, data, sample
-from grokgpt.model import GPT, GPTConfig
-from grokgpt.train import TrainConfig, resolve_device, train
+from grokgpt import checkpoint, data, memory, runs, sample, store
+from grokgpt.experiments import PARAMETERS, PRESETS
+from grokgpt.flags import Parser, add_fields, given, peek
+from grokgpt.train import check_device
+
+ALIASES = {"max_steps": "max_iters", "eval_every": "eval_interval", "warmup_steps": "warmup", "p": "prime", "ops": "op"}
+DEFAULT_PRESET = {"train": "sentence", "arith": "grokking", "data": "addsub"}
+ARITH_NAMES = {"seed": "data_seed"}  # --seed is TrainConfig's; the data seed follows it unless given
 
 
-class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line: `grokgpt train: error: ...`."""
-
-    def error(self, message: str):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _int(minimum: int):
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
-        return value
-
-    return parse
+def add_command(sub, command: str, about: str, preset: str | None, **data_flags) -> Parser:
+    """A command with --preset (among those with its kind of data) and flags defaulting to that preset's values:
+    the data config's and, to train, the model's, the training's and --out_dir."""
+    p = sub.add_parser(command, help=about, description=about)
+    kind = data.SentenceConfig if command == "train" else data.ModularConfig
+    names, default = [name for name, s in PRESETS.items() if isinstance(s.data, kind)], DEFAULT_PRESET[command]
+    p.add_argument("--preset", choices=names, default=default, help=f"the defaults of every flag ({default})")
+    spec = PRESETS[preset if preset in names else default]
+    add_fields(p, "data", spec.data, aliases=ALIASES, **data_flags)
+    if command != "data":
+        add_fields(p, "model", spec.model, skip=("vocab_size", "block_size"))  # both come from the data
+        add_fields(p, "train", spec.train, aliases=ALIASES)
+        p.add_argument("--out_dir", default="ckpt", help="the run folder to write, replaced whole (default: ckpt)")
+    return p
 
 
-def _add_model_flags(p: argparse.ArgumentParser, n_layer: int, n_head: int, n_embd: int, init: str) -> None:
-    p.add_argument("--n_layer", type=_int(1), default=n_layer, help=f"transformer blocks (default {n_layer})")
-    p.add_argument("--n_head", type=_int(1), default=n_head, help=f"attention heads per block (default {n_head})")
-    p.add_argument(
-        "--n_embd", type=_int(1), default=n_embd, help=f"embedding width, a multiple of n_head (default {n_embd})"
-    )
-    p.add_argument(
-        "--init", choices=("gpt2", "torch"), default=init,
-        help=f"gpt2: N(0, 0.02) as nanoGPT; torch: PyTorch defaults, the grokking setting (default {init})",
-    )  # fmt: skip
-
-
-def _add_train_flags(p: argparse.ArgumentParser, defaults: TrainConfig, out_dir: str) -> None:
-    d = defaults
-    p.add_argument("--batch_size", type=_int(1), default=d.batch_size, help=f"rows per step (default {d.batch_size})")
-    p.add_argument("--max_iters", type=_int(0), default=d.max_steps, help=f"optimizer steps (default {d.max_steps})")
-    p.add_argument(
-        "--eval_interval",
-        type=_int(1),
-        default=d.eval_every,
-        help=f"steps between evaluations (default {d.eval_every})",
-    )
-    p.add_argument("--lr", type=float, default=d.lr, help=f"peak learning rate (default {d.lr:g})")
-    p.add_argument(
-        "--weight_decay", type=float, default=d.weight_decay, help=f"AdamW weight decay (default {d.weight_decay:g})"
-    )
-    p.add_argument(
-        "--warmup", type=_int(0), default=d.warmup_steps, help=f"linear warmup steps (default {d.warmup_steps})"
-    )
-    p.add_argument(
-        "--cosine", action="store_true", help="decay the learning rate along a half cosine to 0 at max_iters"
-    )
-    p.add_argument("--seed", type=_int(0), default=d.seed, help=f"random seed (default {d.seed})")
-    p.add_argument(
-        "--device", default=d.device, help="auto (CUDA, then MPS, then CPU), cpu, cuda or mps (default auto)"
-    )
-    p.add_argument("--out_dir", default=out_dir, help=f"where model.pt and metrics.csv go (default {out_dir})")
-
-
-def build_parser() -> Parser:
+def build_parser(argv: list[str] | None = None) -> Parser:
+    """The parser, its defaults those of the preset named in argv (else each command's default preset)."""
+    preset = peek(argv, "--preset")
     parser = Parser(prog="grokgpt", description="A tiny GPT on one sentence and on modular arithmetic.")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-
-    p = sub.add_parser(
-        "train",
-        help="overfit a text file, character by character",
-        description="Overfit the text of a file, character by character (01_overfit).",
+    p = add_command(sub, "train", "Overfit a text, character by character.", preset, skip=("text",))
+    p.add_argument("text_file", nargs="?", help="the text to learn; a trailing newline is dropped (default: preset's)")
+    p = add_command(sub, "arith", "Train on modular arithmetic.", preset, names=ARITH_NAMES, shown={"seed": "--seed"})
+    p.add_argument("data_dir", nargs="?", help="a folder of train_/val_/test_ files (default: the table of --ops)")
+    p = add_command(sub, "data", "Write train_/val_/test_ files.", preset, skip=("tokens", "loss_on"))
+    p.add_argument("--out", required=True, help="a folder; its name ends the file names (data/mod97: train_mod97.txt)")
+    p.add_argument(
+        "--protocol", choices=("leak-free", "seed"), default="leak-free", help="seed: draws with replacement"
     )
-    p.add_argument("text_file", help="the text to learn (one sentence; a trailing newline is dropped)")
-    _add_model_flags(p, n_layer=1, n_head=2, n_embd=32, init="gpt2")
-    p.add_argument("--block_size", type=_int(1), default=16, help="context length in characters (default 16)")
-    _add_train_flags(
-        p, TrainConfig(max_steps=5000, batch_size=1, lr=3e-3, weight_decay=0.0, eval_every=500, beta2=0.98), "ckpt"
-    )
-
-    p = sub.add_parser(
-        "sample",
-        help="complete prompts with a checkpoint",
-        description="Print each prompt followed by the model's completion, one line per prompt, in order.",
-    )
+    samples = PARAMETERS["02_data"]["samples"]
+    p.add_argument("--samples", type=int, default=samples, help=f"draws of the seed protocol (default: {samples})")
+    p = sub.add_parser("sample", help="complete prompts", description="Print each prompt with its completion.")
     p.add_argument("checkpoint", help="a model.pt written by train, arith or a notebook")
     p.add_argument("--prompt", action="append", default=[], help="a prompt; repeat the flag for several")
     p.add_argument("--prompts-file", dest="prompts_file", help="a file of prompts, one a line (blank lines skipped)")
-    p.add_argument(
-        "--steps", type=_int(0), help="tokens to generate (default: the answer length of an arithmetic model)"
-    )
-    p.add_argument("--temperature", type=float, default=0.0, help="0 picks the likeliest token (default); > 0 samples")
-    p.add_argument("--seed", type=_int(0), default=0, help="random seed when sampling (default 0)")
-    p.add_argument("--device", default="cpu", help="cpu (default), cuda, mps or auto")
-
-    p = sub.add_parser(
-        "data",
-        help="write modular-arithmetic data files",
-        description="Write train_/val_/test_ files, one equation a line (12+85=0).",
-    )
-    p.add_argument("--prime", type=int, default=97, help="the modulus p (default 97)")
-    p.add_argument(
-        "--out", required=True, help="output directory; its name ends the file names (data/mod97 -> train_mod97.txt)"
-    )
-    p.add_argument(
-        "--protocol",
-        choices=("leak-free", "seed"),
-        default="leak-free",
-        help="leak-free: every equation once, shuffled (default); seed: the seed report's 5000 draws with replacement",
-    )
-    p.add_argument("--ops", default="+-", help="operations for the leak-free protocol, from + - / (default +-)")
-    p.add_argument(
-        "--fractions",
-        type=float,
-        nargs="+",
-        default=[0.4, 0.4, 0.2],
-        help="train val [test] fractions, summing to 1 (default 0.4 0.4 0.2)",
-    )
-    p.add_argument("--samples", type=_int(1), default=5000, help="draws for the seed protocol (default 5000)")
-    p.add_argument("--seed", type=_int(0), default=0, help="shuffle seed (default 0)")
-
-    p = sub.add_parser(
-        "arith",
-        help="train on modular arithmetic",
-        description="Train on modular arithmetic, from data files or from the whole table (defaults: 04_grokking's setting).",
-    )
-    p.add_argument(
-        "data_dir", nargs="?", help="a directory of train_/val_/test_ files (default: generate the table of --op)"
-    )
-    p.add_argument("--prime", type=int, default=97, help="the modulus p (default 97)")
-    p.add_argument("--op", default="/", help="operations of the generated table, from + - / (default /)")
-    p.add_argument(
-        "--train_frac",
-        type=float,
-        default=0.5,
-        help="training fraction of the generated table; the rest is validation (default 0.5)",
-    )
-    p.add_argument(
-        "--tokens",
-        choices=("number", "char"),
-        default="number",
-        help="number: one token per residue (default); char: the seed's characters",
-    )
-    _add_model_flags(p, n_layer=2, n_head=4, n_embd=128, init="torch")
-    _add_train_flags(
-        p, TrainConfig(max_steps=20_000, batch_size=512, lr=1e-3, weight_decay=1.0, eval_every=100, beta2=0.98,
-                       warmup_steps=10), "ckpt")  # fmt: skip
-    p.add_argument("--stop_acc", type=float, help="stop once validation accuracy has held this value ...")
-    p.add_argument("--stop_after", type=_int(0), default=1000, help="... for this many steps (default 1000)")
+    p.add_argument("--steps", type=int, help="tokens to generate (default: an arithmetic model's answer length)")
+    p.add_argument("--temperature", type=float, default=0.0, help="0 takes the likeliest token (default); > 0 samples")
+    p.add_argument("--seed", type=int, default=0, help="random seed when sampling (default: 0)")
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda, cuda:N, mps or auto")
     return parser
 
 
-# ----------------------------------------------------------------------------------------------------------------
-# Commands
+def run_spec(args: argparse.Namespace) -> runs.Spec:
+    """The preset with the flags given; the configs check the values."""
+    preset, changed = PRESETS[args.preset], given(args, "data")
+    train, model = replace(preset.train, **given(args, "train")), replace(preset.model, **given(args, "model"))
+    if args.command == "train":
+        text = data.read_text(args.text_file) if args.text_file else preset.data.text
+        cfg = replace(preset.data, text=text, **changed)
+    elif args.data_dir:  # p, tokens and loss_on apply to files; the files fix the rest
+        kept = [f.name for f in fields(data.FilesConfig) if f.name != "folder"]
+        if fixed := [f"--{ARITH_NAMES.get(k, k)}" for k in changed if k not in kept]:
+            raise ValueError(f"{', '.join(fixed)} cannot apply to {args.data_dir}: its files fix the splits")
+        cfg = data.FilesConfig(args.data_dir, **{k: changed.get(k, getattr(preset.data, k)) for k in kept})
+    else:
+        cfg = replace(preset.data, **{"seed": train.seed, **changed})  # as in the study's runs
+    return runs.Spec(cfg, train, model, weights=True)
 
 
-def _out_dir(path: str) -> Path:
-    out = Path(path)
-    if out.exists() and not out.is_dir():
-        raise NotADirectoryError(f"--out_dir {out} is a file, not a directory")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def _fit(args, ds: data.Dataset, **train_kwargs) -> None:
-    out = _out_dir(args.out_dir)
-    model_cfg = GPTConfig(
-        block_size=ds.block_size, vocab_size=ds.vocab_size, n_layer=args.n_layer, n_head=args.n_head,
-        n_embd=args.n_embd, init=args.init,
-    )  # fmt: skip
-    train_cfg = TrainConfig(
-        max_steps=args.max_iters, batch_size=args.batch_size, lr=args.lr, weight_decay=args.weight_decay,
-        warmup_steps=args.warmup, cosine=args.cosine, eval_every=args.eval_interval, seed=args.seed, device=args.device,
-        beta2=0.98, **train_kwargs,
-    )  # fmt: skip
-    model = GPT.seeded(model_cfg, args.seed)
-    metrics = train(model, ds, train_cfg, desc=args.command)
-    info = {**ds.info, "config": {"model": model_cfg.to_dict(), "train": train_cfg.to_dict()}}
-    checkpoint.save(out / "model.pt", model, ds.tokenizer, info)
-    checkpoint.atomic_write(out / "metrics.csv", lambda tmp: metrics.to_csv(tmp, index=False))
+def cmd_run(args: argparse.Namespace) -> None:
+    """train and arith: every check first (device, --out_dir, memory), then the run, written once complete."""
+    spec, out = run_spec(args), Path(args.out_dir)
+    device = check_device(spec.train.device)
+    store.check_replaceable(out, runs.FILES)
+    store.clean_stale(out.parent)  # what killed runs left
+    ds = spec.dataset()
+    memory.check(spec.model.for_data(ds), spec.train, ds, device)
+    metrics = runs.write_to(runs.compute(spec, progress=sys.stderr.isatty()), out).metrics
     last = metrics[metrics.step == metrics.step.max()]
     summary = ", ".join(f"{r.split} loss {r.loss:.4f} acc {r.acc:.3f}" for r in last.itertuples())
     print(f"step {int(last.step.iloc[0])}: {summary}; saved {out / 'model.pt'}")
 
 
-def cmd_train(args) -> None:
-    path = Path(args.text_file)
-    if not path.is_file():
-        raise FileNotFoundError(f"no text file {path}")
-    text = path.read_text().rstrip("\n")
-    if not text:
-        raise ValueError(f"{path} is empty: give it the sentence to learn")
-    _fit(args, data.sentence(data.SentenceConfig(text=text, block_size=args.block_size)))
-
-
-def cmd_arith(args) -> None:
-    if args.data_dir:
-        ds = data.arithmetic(data.read_split_files(args.data_dir, args.prime), args.prime, args.tokens)
-    else:
-        ds = data.modular(
-            data.ModularConfig(
-                p=args.prime,
-                ops=args.op,
-                fractions=(args.train_frac, 1 - args.train_frac),
-                seed=args.seed,
-                tokens=args.tokens,
-            )
-        )
-    _fit(args, ds, stop_acc=args.stop_acc, stop_after=args.stop_after)
-
-
-def cmd_sample(args) -> None:
-    prompts = list(args.prompt)
-    if args.prompts_file:
-        path = Path(args.prompts_file)
-        if not path.is_file():
-            raise FileNotFoundError(f"no prompts file {path}")
-        prompts += [line for line in path.read_text().splitlines() if line.strip()]
+def cmd_sample(args: argparse.Namespace) -> None:
+    lines = Path(args.prompts_file).read_text().splitlines() if args.prompts_file else []
+    prompts = args.prompt + [line for line in lines if line.strip()]
     if not prompts:
         raise ValueError("give a prompt: --prompt TEXT or --prompts-file FILE")
-    ckpt = checkpoint.load(args.checkpoint, device=resolve_device(args.device))
-    for line in sample.complete(ckpt, prompts, args.steps, args.temperature, args.seed):
-        print(line)
+    ckpt = checkpoint.load(args.checkpoint, device=args.device)
+    print(*sample.complete(ckpt, prompts, args.steps, args.temperature, args.seed), sep="\n")
 
 
-def cmd_data(args) -> None:
-    out = Path(args.out)
+def cmd_data(args: argparse.Namespace) -> None:
+    cfg, out = replace(PRESETS[args.preset].data, **given(args, "data")), Path(args.out)
     if args.protocol == "seed":
-        splits = data.sample_with_replacement_seed_protocol(args.prime, args.samples, args.seed)
+        splits = data.sample_with_replacement_seed_protocol(cfg.p, args.samples, cfg.seed)
     else:
-        splits = data.split_leak_free(data.table(args.prime, args.ops), tuple(args.fractions), args.seed)
-    for path in data.write_split_files(splits, out, out.name):
-        print(path)
-
-
-COMMANDS = {"train": cmd_train, "sample": cmd_sample, "data": cmd_data, "arith": cmd_arith}
+        splits = data.split_leak_free(data.table(cfg.p, cfg.ops), cfg.fractions, cfg.seed)
+    print(*data.write_split_files(splits, out, out.name), sep="\n")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
-        COMMANDS[args.command](args)
-    except (ValueError, OSError) as err:  # CheckpointError is a ValueError
-        print(f"grokgpt {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        {"train": cmd_run, "arith": cmd_run, "sample": cmd_sample, "data": cmd_data}[args.command](args)
     except KeyboardInterrupt:
         print(f"grokgpt {args.command}: interrupted; nothing was saved", file=sys.stderr)
         return 130
+    except Exception as err:  # bad input is a ValueError (CheckpointError too) or an OSError, or memory ran out
+        if not isinstance(err, ValueError | OSError) and not memory.out_of_memory(err):
+            raise  # a bug: its traceback is worth reading
+        hint = "out of memory (lower batch_size, n_embd or n_layer): " if memory.out_of_memory(err) else ""
+        print(f"grokgpt {args.command}: error: {hint}{' '.join(str(err).split()) or repr(err)}", file=sys.stderr)
+        return 2
     return 0

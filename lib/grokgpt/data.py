@@ -26,7 +26,7 @@ from pathlib import Path
 
 import torch
 
-from grokgpt.store import atomic_write, output
+from grokgpt.store import output, replace_files
 from grokgpt.tokenizers import CharTokenizer, NumberTokenizer, Tokenizer
 
 OPS = {  # c as a function of a, b and the modulus p
@@ -38,6 +38,9 @@ SPLITS = ("train", "val", "test")
 DATA_DIR = Path("data")  # data/<name>/ holds a data set's text files
 ARITH_CHARS = "0123456789" + "".join(OPS) + "=\n"  # the character alphabet of every arithmetic data set
 EQUATION = re.compile(r"^(\d+)([-+/])(\d+)=(\d+)$")
+# The largest modulus: the table has up to 3·p² equations, built in Python. At p = 997 one operation takes
+# 25 s and 0.7 GB on two cores; p = 100003 would be 10^10 equations and a MemoryError after minutes.
+MAX_MODULUS = 1000
 
 Equation = tuple[int, str, int, int]
 
@@ -60,7 +63,7 @@ class SentenceConfig:
 
 @dataclass(frozen=True)
 class ModularConfig:
-    p: int = 97  # the modulus
+    p: int = 97  # the modulus, 2 to 1000 (a prime for division)
     ops: str = "/"  # operations mixed in one data set, e.g. "+-"
     fractions: tuple[float, ...] = (0.5, 0.5)  # of the table, for train, val[, test]
     seed: int = 0  # permutation of the table
@@ -70,17 +73,40 @@ class ModularConfig:
     def __post_init__(self):
         check_modulus(self.p, self.ops)
         check_fractions(self.fractions)
-        if self.tokens not in ("number", "char"):
-            raise ValueError(f"tokens must be 'number' or 'char', got {self.tokens!r}")
-        if self.loss_on not in ("answer", "all"):
-            raise ValueError(f"loss_on must be 'answer' or 'all', got {self.loss_on!r}")
+        check_encoding(self.tokens, self.loss_on)
         object.__setattr__(self, "fractions", tuple(float(f) for f in self.fractions))
+
+
+@dataclass(frozen=True)
+class FilesConfig:
+    """Equations read from a folder of train_/val_/test_ files (`python -m grokgpt data` writes them): the run
+    records the folder's absolute path, so its files must stay as they are for the run to be rebuilt."""
+
+    folder: str  # holds train_*.txt and optionally val_*.txt and test_*.txt, one equation a line
+    p: int = 97  # the modulus the equations are checked against
+    tokens: str = "number"  # as in ModularConfig
+    loss_on: str = "answer"  # as in ModularConfig
+
+    def __post_init__(self):
+        check_modulus(self.p, "+")
+        check_encoding(self.tokens, self.loss_on)
+        object.__setattr__(self, "folder", str(Path(self.folder).resolve()))
+
+
+def check_encoding(tokens: str, loss_on: str) -> None:
+    if tokens not in ("number", "char"):
+        raise ValueError(f"tokens must be 'number' or 'char', got {tokens!r}")
+    if loss_on not in ("answer", "all"):
+        raise ValueError(f"loss_on must be 'answer' or 'all', got {loss_on!r}")
+
+
+DataConfig = SentenceConfig | ModularConfig | FilesConfig
 
 
 def check_modulus(p: int, ops: str) -> None:
     """Raise ValueError unless p is a usable modulus for every operation in ops."""
-    if not isinstance(p, int) or isinstance(p, bool) or p < 2:
-        raise ValueError(f"the modulus p must be an integer >= 2, got {p!r}")
+    if not isinstance(p, int) or isinstance(p, bool) or not 2 <= p <= MAX_MODULUS:
+        raise ValueError(f"the modulus p must be an integer from 2 to {MAX_MODULUS}, got {p!r}")
     unknown = set(ops) - set(OPS)
     if not ops or unknown:
         raise ValueError(f"operations must be drawn from {''.join(OPS)!r}, got {ops!r}")
@@ -141,6 +167,17 @@ def format_equation(a: int, op: str, b: int, c: int) -> str:
     return f"{a}{op}{b}={c}"
 
 
+def read_text(path: str | Path) -> str:
+    """A text to learn from a file, without its trailing newline; ValueError if there is none."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no text file {path}")
+    text = path.read_text().rstrip("\n")
+    if not text:
+        raise ValueError(f"{path} is empty: give it the sentence to learn")
+    return text
+
+
 def read_equations(path: str | Path, p: int | None = None) -> list[Equation]:
     """Read one equation a line (`12+85=0`). A malformed line, or with p given a line that is not true mod p,
     raises ValueError naming the file and the line."""
@@ -171,20 +208,36 @@ def read_split_files(directory: str | Path, p: int | None = None) -> dict[str, l
             raise ValueError(f"{directory} holds several {split}_*.txt files: {', '.join(f.name for f in files)}")
         if files:
             splits[split] = read_equations(files[0], p)
-    if not splits.get("train"):
-        raise ValueError(f"{directory} has no non-empty train_*.txt file")
+            if not splits[split]:  # an empty split cannot be evaluated
+                raise ValueError(f"{files[0]} holds no equations")
+    if "train" not in splits:
+        raise ValueError(f"{directory} has no train_*.txt file")
     return splits
 
 
+def check_splits(splits: dict[str, list[Equation]]) -> None:
+    """Raise ValueError if a split is empty (fractions too small for the table): it could not be evaluated."""
+    empty = [name for name, equations in splits.items() if not equations]
+    if empty:
+        raise ValueError(f"the {' and '.join(empty)} split would hold no equations: change the fractions or p")
+
+
+def split_files(directory: Path) -> list[Path]:
+    """The split files in directory: `{split}_*.txt`."""
+    return [path for split in SPLITS for path in sorted(Path(directory).glob(f"{split}_*.txt"))]
+
+
 def write_split_files(splits: dict[str, list[Equation]], directory: str | Path, name: str) -> list[Path]:
-    """Write `{split}_{name}.txt` files, one equation a line, each atomically. Returns the paths."""
+    """Write `{split}_{name}.txt` files, one equation a line, in place of the split files already in directory,
+    as one set (store.replace_files): a failure leaves the previous set, and a split the new set lacks leaves
+    no file of the old one behind. Returns the paths."""
+    check_splits(splits)
     directory = Path(directory)
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for split, equations in splits.items():
-        text = "".join(format_equation(*e) + "\n" for e in equations)
-        paths.append(atomic_write(directory / f"{split}_{name}.txt", lambda tmp, text=text: tmp.write_text(text)))
-    return paths
+    texts = {
+        directory / f"{split}_{name}.txt": "".join(format_equation(*e) + "\n" for e in equations)
+        for split, equations in splits.items()
+    }
+    return replace_files(texts, old=split_files(directory))
 
 
 def save_splits(splits: dict[str, list[Equation]], name: str) -> list[Path]:
@@ -231,7 +284,7 @@ class Dataset:
     tokenizer: Tokenizer
     start: int  # first position that carries a target: the model may skip computing earlier outputs
     info: dict = field(default_factory=dict)
-    config: SentenceConfig | ModularConfig | None = None  # what rebuilds it (None: read from files)
+    config: DataConfig | None = None  # what rebuilds it (None: made from equations by hand)
 
     @property
     def block_size(self) -> int:
@@ -272,6 +325,7 @@ def _first_target(rows: dict[str, Rows]) -> int:
 
 def arithmetic(splits: dict[str, list[Equation]], p: int, tokens: str = "number", loss_on: str = "answer") -> Dataset:
     """A data set from given splits of equations (generated, or read from the seed's text files)."""
+    check_splits(splits)
     ops = "".join(sorted({e[1] for eqs in splits.values() for e in eqs}))
     tokenizer = NumberTokenizer(p, ops) if tokens == "number" else CharTokenizer(list(ARITH_CHARS))
     rows = encode_equations(splits, tokenizer, loss_on)
@@ -308,17 +362,27 @@ def sentence(cfg: SentenceConfig) -> Dataset:
     return Dataset({"train": rows}, tokenizer, start=0, info={"task": "sentence", "text": cfg.text}, config=cfg)
 
 
-def build(cfg: SentenceConfig | ModularConfig) -> Dataset:
-    return sentence(cfg) if isinstance(cfg, SentenceConfig) else modular(cfg)
+def from_files(cfg: FilesConfig) -> Dataset:
+    """The data set of the split files in cfg.folder."""
+    ds = arithmetic(read_split_files(cfg.folder, cfg.p), cfg.p, cfg.tokens, cfg.loss_on)
+    ds.config = cfg
+    return ds
 
 
-def config_to_dict(cfg: SentenceConfig | ModularConfig) -> dict:
+BUILDERS = {SentenceConfig: sentence, ModularConfig: modular, FilesConfig: from_files}
+
+
+def build(cfg: DataConfig) -> Dataset:
+    return BUILDERS[type(cfg)](cfg)
+
+
+def config_to_dict(cfg: DataConfig) -> dict:
     return {"kind": type(cfg).__name__, **asdict(cfg)}
 
 
-def config_from_dict(d: dict) -> SentenceConfig | ModularConfig:
+def config_from_dict(d: dict) -> DataConfig:
     """The inverse of config_to_dict."""
-    kinds = {"SentenceConfig": SentenceConfig, "ModularConfig": ModularConfig}
+    kinds = {cls.__name__: cls for cls in BUILDERS}
     if d.get("kind") not in kinds:
         raise ValueError(f"unknown data config kind {d.get('kind')!r}")
     return kinds[d["kind"]](**{k: v for k, v in d.items() if k != "kind"})

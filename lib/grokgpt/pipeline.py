@@ -5,9 +5,11 @@
     python -m grokgpt.pipeline pdf reports/report.html reports/report.pdf
 
 `run` passes everything after the two paths to papermill (`-p name value`, `-y yaml`) and replaces the output
-only when every cell succeeded: a failing notebook exits non-zero and leaves the previous report in place (its
-partial output is kept beside it as `.failed-<name>.ipynb` for reading). A parameter the notebook does not have
-is refused (exit 2). With no parameters the notebook publishes: its figures, checkpoints and new runs are staged
+only when every cell succeeded: a failing notebook exits 1 and leaves the previous report in place (its partial
+output is kept beside it as `.failed-<name>.ipynb` for reading). Bad input is one line and exit 2, before any
+cell runs: a parameter the notebook does not have, a missing notebook, an output folder that cannot be written.
+The partial output of a notebook being run is `.running-<pid>-<name>.ipynb`; the next `run` removes those whose
+process is gone (killed). With no parameters the notebook publishes: its figures, checkpoints and new runs are staged
 and merged into figures/, checkpoints/ and data/runs/ once every cell succeeded; with parameters they go to
 scratch/<notebook>/ (`--publish` overrides). The Makefile chains the three steps.
 """
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -26,6 +29,8 @@ import yaml
 
 from grokgpt import document, store
 from grokgpt.store import atomic_write
+
+RUNNING = re.compile(r"^\.running-(?P<pid>\d+)-.+\.ipynb$")  # a notebook's partial output, by its process
 
 
 def parameter_names(args: list[str]) -> list[str]:
@@ -48,17 +53,28 @@ def execute(source: Path, output: Path, papermill_args: list[str], cwd: Path | N
     parameters it writes under scratch/<notebook>/, so exploration never touches what is committed."""
     from papermill.cli import papermill as papermill_cli
 
-    unknown = sorted(set(parameter_names(papermill_args)) - set(papermill.inspect_notebook(str(source))))
+    try:
+        if not source.is_file():
+            raise FileNotFoundError(f"no notebook {source}")
+        if output.is_dir():
+            raise IsADirectoryError(f"{output} is a directory")
+        store.check_writable(output.parent)
+        known = papermill.inspect_notebook(str(source))
+    except (OSError, ValueError) as err:  # a notebook that is not JSON raises a ValueError
+        print(f"pipeline: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
+    unknown = sorted(set(parameter_names(papermill_args)) - set(known))
     if unknown:
-        known = ", ".join(papermill.inspect_notebook(str(source)))
-        print(f"pipeline: {source} has no parameter {', '.join(unknown)}; it has: {known}", file=sys.stderr)
+        print(f"pipeline: {source} has no parameter {', '.join(unknown)}; it has: {', '.join(known)}", file=sys.stderr)
         return 2
     root = store.root()
     publish = not papermill_args if publish is None else publish
     staging = store.temporary(root / f"publish-{source.stem}") if publish else root / store.SCRATCH / source.stem
     store.clean_stale(root)
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial, failed = (output.with_name(f".{state}-{output.name}") for state in ("running", "failed"))
+    store.clean_stale(output.parent, RUNNING)  # what killed notebooks left
+    partial = output.with_name(f".running-{os.getpid()}-{output.name}")
+    failed = output.with_name(f".failed-{output.name}")
     args = [str(source), str(partial), "--kernel", "python3", "--cwd", str(cwd or Path.cwd()), *papermill_args]
     previous = os.environ.get(store.OUTPUT_ENV)
     os.environ[store.OUTPUT_ENV] = str(staging)
@@ -141,10 +157,14 @@ def main(argv: list[str] | None = None) -> int:
         return execute(args.source, args.output, rest, publish=args.publish)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
-    if args.command == "html":
-        export_html(args.notebooks, args.output)
-    else:
-        export_pdf(args.html, args.output)
+    try:
+        if args.command == "html":
+            export_html(args.notebooks, args.output)
+        else:
+            export_pdf(args.html, args.output)
+    except (OSError, ValueError) as err:  # a missing or damaged notebook, an unwritable output
+        print(f"pipeline {args.command}: error: {' '.join(str(err).split())}", file=sys.stderr)
+        return 2
     return 0
 
 

@@ -29,12 +29,13 @@ import pandas as pd
 import torch
 
 from grokgpt import checkpoint, data, fourier, store
-from grokgpt.data import Dataset, ModularConfig, SentenceConfig
+from grokgpt.data import DataConfig, Dataset
 from grokgpt.model import GPT, GPTConfig
 from grokgpt.train import TrainConfig, resolve_device, train
 
 OP_NAMES = {"+": "add", "-": "sub", "/": "div"}
 METRIC_COLUMNS = ("step", "split", "loss", "acc")
+FILES = ("config.json", "metrics.csv", "fourier.csv", "model.pt", "model_memorised.pt")  # all a run folder holds
 MEMORISED_ACC = 0.99  # train accuracy at which model_memorised.pt is kept
 
 
@@ -50,7 +51,7 @@ class RunError(ValueError):
 class Spec:
     """One run to do: its data, its training and its model shape (vocab_size and block_size come from the data)."""
 
-    data: SentenceConfig | ModularConfig
+    data: DataConfig
     train: TrainConfig
     model: GPTConfig
     weights: bool = False  # keep model.pt and model_memorised.pt; not part of the run's identity
@@ -69,7 +70,7 @@ class Spec:
 
 
 @functools.lru_cache(maxsize=64)
-def _dataset(cfg: SentenceConfig | ModularConfig) -> Dataset:
+def _dataset(cfg: DataConfig) -> Dataset:
     return data.build(cfg)
 
 
@@ -85,6 +86,8 @@ def run_name(config: dict) -> str:
     d, seed = config["data"], config["train"]["seed"]
     if d["kind"] == "SentenceConfig":
         return f"sentence_s{seed}_{digest}"
+    if d["kind"] == "FilesConfig":  # the CLI's `arith FOLDER`
+        return f"files_p{d['p']}_s{seed}_{digest}"
     op = "".join(OP_NAMES[o] for o in d["ops"])
     return f"{op}_p{d['p']}_f{d['fractions'][0]:.3g}_s{seed}_{digest}"
 
@@ -227,7 +230,12 @@ def compute(spec: Spec, threads: int | None = None, progress: bool = True) -> Re
 
 def write(result: Result, folder: Path) -> Run:
     """Store result as folder/<name>/, built in a temporary folder and swapped in whole."""
-    path = Path(folder) / result.name
+    return write_to(result, Path(folder) / result.name)
+
+
+def write_to(result: Result, path: Path) -> Run:
+    """Store result as the run folder path (the CLI's --out_dir), built in a temporary folder and swapped in whole."""
+    path = Path(path)
     tmp = store.temporary(path)
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)

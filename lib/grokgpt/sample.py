@@ -6,6 +6,7 @@ were trained with an end mark ("\\n", the character tokenizer on arithmetic) sto
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 
 import pandas as pd
@@ -31,6 +32,8 @@ def complete(
     ckpt: Checkpoint, prompts: list[str], steps: int | None = None, temperature: float = 0.0, seed: int = 0
 ) -> list[str]:
     """Each prompt followed by its completion of up to `steps` tokens (default: the task's answer length)."""
+    if not (math.isfinite(temperature) and temperature >= 0):
+        raise ValueError(f"temperature must be 0 (the likeliest token) or a positive number, got {temperature}")
     check_prompts(ckpt, prompts)
     if steps is None:
         steps = ckpt.info.get("answer_tokens")

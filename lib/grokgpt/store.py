@@ -13,8 +13,11 @@ there; everything else, a notebook opened in JupyterLab or run with other parame
 `notebooks/` folder (JupyterLab starts a kernel there). Tests point it at a temporary folder.
 
 Files are written to a temporary name beside their target and renamed into place (`atomic_write`); a folder
-is built beside its target and swapped in whole (`replace_dir`). Temporaries carry the writer's PID, so the
-next start can remove those whose writer is gone (`clean_stale`).
+is built beside its target and swapped in whole (`replace_dir`); a set of files that belong together (the split
+files of a data set) is written in full to temporaries before any of them replaces the set that was there
+(`replace_files`). Temporaries carry the writer's PID, so the next start can remove those whose writer is gone
+(`clean_stale`). `check_writable` and `check_replaceable` find, before the work, a folder its result could not
+be written to or would destroy.
 """
 
 from __future__ import annotations
@@ -22,7 +25,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable
+import tempfile
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 ROOT_ENV, OUTPUT_ENV = "GROKGPT_ROOT", "GROKGPT_OUTPUT"
@@ -30,7 +34,7 @@ RUNS = Path("data") / "runs"
 FIGURES = Path("figures")
 CHECKPOINTS = Path("checkpoints")
 SCRATCH = Path("scratch")
-TEMPORARY = re.compile(r"^\..+\.(tmp|old)-(\d+)$")  # .<name>.tmp-<pid>, .<name>.old-<pid>
+TEMPORARY = re.compile(r"^\..+\.(tmp|old)-(?P<pid>\d+)$")  # .<name>.tmp-<pid>, .<name>.old-<pid>
 
 
 def root() -> Path:
@@ -62,14 +66,19 @@ def temporary(path: Path, kind: str = "tmp") -> Path:
     return path.with_name(f".{path.name}.{kind}-{os.getpid()}")
 
 
-def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
-    """Call write(tmp), then rename tmp onto path; on any failure remove tmp and leave path as it was."""
-    path = Path(path)
+def _file_target(path: Path) -> None:
+    """Refuse a target that is a folder or lies in a file, before anything is written; make its folder."""
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a directory")
     if path.parent.exists() and not path.parent.is_dir():
         raise NotADirectoryError(f"{path.parent} is a file, not a directory")
     path.parent.mkdir(parents=True, exist_ok=True)
+
+
+def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
+    """Call write(tmp), then rename tmp onto path; on any failure remove tmp and leave path as it was."""
+    path = Path(path)
+    _file_target(path)
     tmp = temporary(path)
     try:
         write(tmp)
@@ -77,6 +86,55 @@ def atomic_write(path: str | Path, write: Callable[[Path], object]) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def replace_files(texts: dict[Path, str], old: Iterable[Path] = ()) -> list[Path]:
+    """Write each text to its path as one set, in place of the files old (those texts lack are removed).
+
+    Every text is written to a temporary first: a failure there (a full disk, a folder in the way) removes the
+    temporaries and leaves the previous set as it was. Only then are the old files removed and the new ones
+    renamed into place. Returns the paths written."""
+    for path in texts:
+        _file_target(path)
+    done = {}
+    try:
+        for path, text in texts.items():
+            done[path] = temporary(path)
+            done[path].write_text(text)
+        for path in set(map(Path, old)) - set(texts):
+            path.unlink(missing_ok=True)
+        for path, tmp in done.items():
+            os.replace(tmp, path)
+    finally:
+        for tmp in done.values():
+            tmp.unlink(missing_ok=True)
+    return list(texts)
+
+
+def check_writable(folder: Path) -> None:
+    """Raise OSError (one line) unless files and folders can be created in folder, or in its nearest existing
+    ancestor where it is missing. Called before a long computation whose result goes there, not after it; it
+    leaves nothing behind."""
+    folder = Path(folder)
+    existing = next(p for p in (folder, *folder.absolute().parents) if p.exists())
+    if not existing.is_dir():
+        raise NotADirectoryError(f"{existing} is a file, not a directory")
+    try:
+        tempfile.TemporaryDirectory(dir=existing).cleanup()
+    except OSError as err:
+        raise OSError(f"cannot write in {folder}: {err.strerror or err}") from None
+
+
+def check_replaceable(path: Path, names: Iterable[str]) -> None:
+    """Raise (one line) unless the folder path can be replaced whole (`replace_dir`) without losing anything: it
+    is new, or holds only files with the given names, and its parent is writable. Called before the work."""
+    if path.exists() and not path.is_dir():
+        raise NotADirectoryError(f"{path} is a file, not a directory")
+    other = sorted(p.name for p in path.iterdir() if p.name not in names or not p.is_file()) if path.is_dir() else []
+    if other:
+        listed = ", ".join(other[:3]) + (", ..." if len(other) > 3 else "")
+        raise ValueError(f"{path} holds {listed}, which would be lost: it is replaced whole; give a new folder")
+    check_writable(path.parent)
 
 
 def replace_dir(new: Path, path: Path) -> None:
@@ -99,12 +157,13 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def clean_stale(folder: Path) -> list[Path]:
-    """Remove the temporaries in folder whose writing process is gone (killed runs, interrupted saves)."""
+def clean_stale(folder: Path, pattern: re.Pattern = TEMPORARY) -> list[Path]:
+    """Remove the temporaries in folder (names matching pattern, with the writer's PID as its group `pid`) whose
+    writing process is gone: killed runs, interrupted saves, killed notebooks."""
     removed = []
     for path in Path(folder).glob(".*"):
-        match = TEMPORARY.match(path.name)
-        if match and int(match[2]) != os.getpid() and not _alive(int(match[2])):
+        match = pattern.match(path.name)
+        if match and int(match["pid"]) != os.getpid() and not _alive(int(match["pid"])):
             shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
             removed.append(path)
     return removed

@@ -108,6 +108,24 @@ def resolve_device(device: str = "auto") -> torch.device:
     return torch.device("cpu")
 
 
+def check_device(name: str | torch.device) -> torch.device:
+    """The device called name, resolved ("auto") and checked before any work: ValueError (one line) for a name
+    that is not a device, or a device this machine does not have."""
+    try:
+        device = resolve_device(str(name))
+    except RuntimeError:  # torch's message lists two dozen device types, most of them not for us
+        raise ValueError(f"unknown device {str(name)!r}: use auto, cpu, cuda, cuda:N or mps") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name}: CUDA is not available on this machine (use cpu or auto)")
+    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
+        raise ValueError(f"device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
+    if device.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(f"device {name}: Apple's MPS is not available on this machine (use cpu or auto)")
+    if device.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"device {name}: grokgpt runs on cpu, cuda or mps")
+    return device
+
+
 # ----------------------------------------------------------------------------------------------------------------
 # Evaluation
 
@@ -151,7 +169,7 @@ def train(
     Every eval_every steps (and at steps 0 and the last) each split is evaluated in full and, if given,
     callback(step, model, rows_of_that_evaluation) is called, for example to keep a snapshot.
     """
-    device = resolve_device(cfg.device)
+    device = check_device(cfg.device)
     torch.manual_seed(cfg.seed)  # the batch order; the caller seeded the initialisation (GPT.seeded)
     model.to(device).train()
     splits = {name: Rows(*(t.to(device) for t in (r.x, r.y, r.answer))) for name, r in data.splits.items()}
