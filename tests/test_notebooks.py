@@ -5,9 +5,14 @@ that silently ran the full-size defaults would fail here, and the figures must a
 never in the committed figures/.
 """
 
+import os
+import re
+
 import papermill as pm
 import pytest
 from conftest import ROOT
+
+from grokgpt import document, pipeline
 
 TINY = dict(n_embd=16, eval_every=10, jobs=1)
 SMOKE = {
@@ -39,19 +44,54 @@ def test_every_notebook_has_a_smoke_setting():
     assert sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")) == sorted(SMOKE)
 
 
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory):
+    """Every notebook executed once with its smoke parameters, each in a temporary project root of its own."""
+    out, before = {}, os.environ.get("GROKGPT_ROOT")
+    committed = {p: p.stat().st_mtime_ns for p in (ROOT / "figures").glob("*.png")}
+    try:
+        for name, params in SMOKE.items():
+            root = tmp_path_factory.mktemp(name)
+            os.environ["GROKGPT_ROOT"] = str(root)
+            nb = pm.execute_notebook(
+                ROOT / "notebooks" / f"{name}.ipynb", root / f"{name}.ipynb",
+                parameters=params, cwd=root, kernel_name="python3", progress_bar=False,
+            )  # fmt: skip
+            out[name] = (nb, root)
+    finally:
+        os.environ.pop("GROKGPT_ROOT") if before is None else os.environ.update(GROKGPT_ROOT=before)
+    assert {p: p.stat().st_mtime_ns for p in (ROOT / "figures").glob("*.png")} == committed
+    return out
+
+
 @pytest.mark.parametrize("name", sorted(SMOKE))
-def test_notebook_runs(name, tmp_path, monkeypatch):
-    monkeypatch.setenv("GROKGPT_ROOT", str(tmp_path))
-    committed = {p: p.stat().st_mtime_ns for p in (ROOT / "figures").glob(f"{name}_*.png")}
-    out = pm.execute_notebook(
-        ROOT / "notebooks" / f"{name}.ipynb", tmp_path / f"{name}.ipynb",
-        parameters=SMOKE[name], cwd=tmp_path, kernel_name="python3", progress_bar=False,
-    )  # fmt: skip
+def test_notebook_runs(name, executed):
+    out, root = executed[name]
     assert out.metadata.papermill.parameters == SMOKE[name]
-    assert list((tmp_path / "scratch" / "figures").glob(f"{name}_*.png"))  # exploration writes to scratch/ ...
+    assert list((root / "scratch" / "figures").glob(f"{name}_*.png"))  # exploration writes to scratch/ ...
     if name != "02_data":  # 02 makes data sets, not runs
-        assert list((tmp_path / "scratch" / "data" / "runs").iterdir())
-    assert not (tmp_path / "figures").exists() and not (tmp_path / "checkpoints").exists()  # ... never to figures/
-    assert {p: p.stat().st_mtime_ns for p in (ROOT / "figures").glob(f"{name}_*.png")} == committed
+        assert list((root / "scratch" / "data" / "runs").iterdir())
+    assert not (root / "figures").exists() and not (root / "checkpoints").exists()  # ... never to figures/
     errors = [o for c in out.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+
+
+def test_the_report_reads_well(executed, tmp_path):
+    """What a reader's eye checks, in text: the title, unique anchors, numbered and captioned figures, a settings
+    table for every notebook with runs, a summary of claims, and no number printed with more than 4 significant
+    digits."""
+    paths = [root / f"{name}.ipynb" for name, (_, root) in sorted(executed.items())]
+    pipeline.export_html(paths, tmp_path / "report.html")
+    page = (tmp_path / "report.html").read_text()
+    text = re.sub(r"<style.*?</style>|<script.*?</script>|<[^>]+>", " ", page, flags=re.S)
+    text = re.sub(r"data:image/png;base64,\S+", "", text)
+    assert f"<title>{document.TITLE}</title>" in page and "Summary of claims" in text
+    ids = re.findall(r'\sid="([^"]+)"', page)
+    assert len(ids) == len(set(ids)), [i for i in ids if ids.count(i) > 1]
+    images = page.count("<img ")
+    captions = re.findall(r"Figure (\d+)\.", text)
+    assert images >= len(SMOKE) and [int(c) for c in captions] == list(range(1, images + 1))
+    assert text.count("environment") >= len(SMOKE) - 1  # a settings table per notebook with runs (not 02)
+    body = text[text.index("Summary of claims") :]  # the title page names package versions
+    long = [n for n in re.findall(r"\d*\.\d+", body) if len(n.replace(".", "").lstrip("0")) > 4]
+    assert not long, long[:10]
