@@ -41,10 +41,12 @@ def use_style() -> None:
 
 def save_figure(fig: Figure, name: str) -> Path:
     """Write fig to figures/<name>.png under this process's output (scratch/, or figures/ when the pipeline
-    publishes), atomically, and return the path."""
-    return store.atomic_write(
+    publishes), atomically, and close it: the notebook displays it once, with its caption under it."""
+    path = store.atomic_write(
         store.output() / store.FIGURES / f"{name}.png", lambda tmp: fig.savefig(tmp, format="png")
     )
+    plt.close(fig)
+    return path
 
 
 def curves(
