@@ -472,3 +472,82 @@ def sweep_caption(table: pd.DataFrame, name: str) -> str:
         f"{len(table)} runs; open red triangles are censored runs ({int(table['censored'].sum())}), drawn at their last "
         "step: they had not held by then."
     )
+
+
+def cost_ratio(cheap: list, reference: list) -> str:
+    """05: the measured seconds per training step of its preset against 04's paper preset (medians over runs,
+    evaluation included), or what is missing to say it."""
+
+    def per_step(runs: list) -> float:
+        return float(pd.Series([r.metrics["elapsed_s"].max() / max(r.metrics["step"].max(), 1) for r in runs]).median())
+
+    if not cheap or not reference:
+        return "(04's runs are not all computed yet: no cost comparison.)"
+    a, b = per_step(cheap), per_step(reference)
+    threads = sorted({r.config["env"]["threads"] for r in cheap + reference})
+    return (
+        f"A step of this preset took {1000 * a:.3g} ms against {1000 * b:.3g} ms for 04's 2-layer preset "
+        f"(median over runs, evaluation included, {'/'.join(map(str, threads))} thread(s)): **{b / a:.3g}× cheaper**."
+    )
+
+
+def overfit_claims(recitals: pd.DataFrame, n_layer: int, recited: str | None, eval_every: int) -> list[dict]:
+    """01: the sentence is memorised (and recited, if `recited` names the prompt it was recited from), and how
+    often accuracy fell back after the first perfect recital."""
+    exact = recitals[recitals["final_acc"] == 1]
+    n, seeds = len(recitals), recitals["seed"].nunique()
+    falls = ", ".join(f"{k}: {int(g.falls.sum())}" for k, g in recitals.groupby("schedule"))
+    return [
+        claim(
+            f"A {n_layer}-layer GPT predicts every character of the sentence at the end of training in "
+            f"{count(len(exact), n)}" + (f"; the checkpoint recites it from {recited!r}" if recited else ""),
+            n, seeds, "accuracy 1.0 at the last evaluation", n - len(exact), "Training",
+        ),
+        claim(
+            f"After the first perfect recital, accuracy fell below 100% in {int(recitals.falls.sum())} evaluations ({falls})",
+            n, seeds, f"every evaluation, {eval_every} steps apart", 0, "Training",
+        ),
+    ]  # fmt: skip
+
+
+def leak_claim(table: pd.DataFrame) -> dict:
+    """02: the seed protocol's leak against the leak-free split's."""
+    heldout = table.loc["seed"].query("split != 'train'")
+    primes = ", ".join(map(str, table.index.unique("p")))
+    return claim(
+        f"The seed report's sampling puts {heldout.in_train.sum() / heldout.rows.sum():.1%} of its val and test rows in "
+        f"train too (p = {primes}); the leak-free split has {int(table.loc['leak-free'].in_train.sum())}",
+        0, 1, "a row is leaked when the same line is in train", 0, "How much of val and test is already in train?",
+    )  # fmt: skip
+
+
+def warmup_claims(test: pd.DataFrame, table: pd.DataFrame, seed_report: dict[int, tuple[float, float]]) -> list[dict]:
+    """03: test accuracy of every run against the seed report's."""
+    good = test[test["acc"] >= analysis.THRESHOLD]
+    theirs = " and ".join(f"{seed_report[p][1]:.3f}" for p in sorted(test["p"].unique()) if p in seed_report)
+    return [
+        claim(
+            f"a ± b mod p on the leak-free split: test accuracy ≥ 0.99 in {count(len(good), len(test))} "
+            f"(p = {', '.join(map(str, sorted(test['p'].unique())))}; the seed report: {theirs})",
+            len(test), test["seed"].nunique(), "test accuracy at the last evaluation", int(table["censored"].sum()),
+            "Final test loss and accuracy",
+        )
+    ]  # fmt: skip
+
+
+def seed_size_claim(table: pd.DataFrame, n_train: int, window: int) -> dict:
+    """03: the seed report's training-set size, trained long."""
+    held = int((~table["censored"]).sum())
+    return claim(
+        f"At the seed report's size ({n_train:,} training equations) validation held 99% in {count(held, len(table))} "
+        f"within {table['budget'].max():,} steps",
+        len(table), table["seed"].nunique(), held_criterion(window), int(table["censored"].sum()),
+        "Was the seed's training set too small?",
+    )  # fmt: skip
+
+
+def cell_claim(text: str, table: pd.DataFrame, window: int, section: str) -> dict:
+    """A claim about the runs of a crossings table (05's ablations): their count, seeds and censored runs."""
+    return claim(
+        text, len(table), table["seed"].nunique(), held_criterion(window), int(table["censored"].sum()), section
+    )
