@@ -22,7 +22,7 @@ N ?= 3
 # oversubscribes (two 2-thread jobs on 2 cores run at half the speed of one).
 THREADS = $$(j=$$(echo " $$MAKEFLAGS" | sed -n 's/.* -j *\([0-9][0-9]*\).*/\1/p'); t=$$(( $$(nproc) / $${j:-1} )); echo $$(( t > 0 ? t : 1 )))
 
-.PHONY: setup report runs verify test lint lab clean FORCE
+.PHONY: setup report runs verify test lint lab look clean FORCE
 .DELETE_ON_ERROR:
 .PRECIOUS: reports/.params/%
 
@@ -65,9 +65,15 @@ test: $(INSTALLED)
 	$(PY) -m pytest
 
 lint: $(INSTALLED)
-	$(PY) -m ruff check lib tests benchmarks notebooks
-	$(PY) -m ruff format --check lib tests benchmarks
+	$(PY) -m ruff check lib tests benchmarks tools notebooks
+	$(PY) -m ruff format --check lib tests benchmarks tools
 	$(PY) -m nbstripout --keep-id --verify notebooks/*.ipynb
+
+# the report and JupyterLab as a reader sees them, as PNGs in scratch/look/ (needs Debian's chromium, poppler-utils)
+look: $(INSTALLED)
+	$(PY) -m pip install --quiet -e '.[look]'
+	$(PY) tools/look.py report
+	$(PY) tools/look.py lab
 
 lab: $(INSTALLED)
 	GROKGPT_ROOT=$(CURDIR) $(PY) -m jupyter lab notebooks/

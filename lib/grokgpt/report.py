@@ -183,7 +183,8 @@ def overfit(table: pd.DataFrame) -> str:
             f"- **{schedule}**: every character right at the last step in {count(int((g['final_acc'] == 1).sum()), len(g))}"
             f" (final accuracy {span(g['final_acc'], accuracy)}); first all right at step {span(g['first_exact'])}; "
             f"afterwards accuracy fell below 100% in {int(g['falls'].sum())} evaluation{'s' if g['falls'].sum() != 1 else ''}"
-            f" over the {len(g)} runs" + (f", down to {g['lowest_after'].min():.3f}." if g["falls"].sum() else ".")
+            f" over {'the' if len(g) > 1 else 'that'} {count(len(g), len(g)).split(' of ', 1)[1]}"
+            + (f", down to {g['lowest_after'].min():.3f}." if g["falls"].sum() else ".")
         )  # fmt: skip
     return "\n".join(lines)
 
@@ -459,7 +460,7 @@ def grokking_claims(table: pd.DataFrame, window: int, section: str, by: str = "t
             f"a / b mod p groks at training fraction {_label(value)}: val held 99% in {count(s.held, s.runs)}, "
             f"from step {steps(s.median_held, s.budget)} (median), {s.delay:.3g}× after train reached 99%"
             if s.held
-            else f"a / b mod p does not grok at training fraction {_label(value)} within {s.budget:,} steps"
+            else f"a / b mod p does not grok at training fraction {_label(value)} within {int(s.budget):,} steps"
         )
         out.append(claim(text, s.runs, g["seed"].nunique(), held_criterion(window), s.censored, section))
     return out
