@@ -368,8 +368,13 @@ def test_committed_warmup_checkpoints_answer_their_test_split(grokgpt, tmp_path,
     assert len(answers) == len(test) and sum(a == t for a, t in zip(answers, test, strict=True)) >= 0.99 * len(test)
 
 
-def test_committed_grokking_checkpoint_divides(grokgpt):
-    done = grokgpt("sample", GROKKING, "--prompt", "3/5=", "--prompt", "96/96=")
-    assert done.returncode == 0 and done.stdout.splitlines() == ["3/5=20", "96/96=1"]
+def test_committed_grokking_checkpoint_divides(grokgpt, tmp_path):
+    """It held 99% validation accuracy, so it answers at least 99% of the whole table (and the README's 3/5=)."""
+    table = [f"{a}/{b}={a * pow(b, -1, 97) % 97}" for a in range(97) for b in range(1, 97)]
+    (tmp_path / "prompts.txt").write_text("".join(line.split("=")[0] + "=\n" for line in table))
+    done = grokgpt("sample", GROKKING, "--prompts-file", "prompts.txt", "--prompt", "3/5=")
+    answers = done.stdout.splitlines()
+    assert done.returncode == 0 and answers[0] == "3/5=20"  # --prompt first, then the file
+    assert sum(a == t for a, t in zip(answers[1:], table, strict=True)) >= 0.99 * len(table)
     _fails_in_one_line(grokgpt("sample", GROKKING, "--prompt", "3/0="), "division by 0")
     _fails_in_one_line(grokgpt("sample", GROKKING, "--prompt", "98/5="), "residues")
