@@ -4,12 +4,13 @@
   parallel:        one run per core at a time, each on 1 thread (what `make runs` and the Dask LocalCluster do);
   oversubscribed:  one run per core at a time, each on every core (what two `make report`s side by side did).
 
-The sweep is a fixed set of short runs of 04_grokking's preset (2 layers, batch 512, evaluated every 100 steps as
-the study's runs are), one per seed. Worker start-up (importing torch) is excluded: the pool is warmed up before
+The sweep is a fixed set of short runs of one registry preset (default `ablation`, 05's one-layer preset, which
+most of the study's runs use; `--preset grokking` for 04's two layers), evaluated every 100 steps as the study's
+runs are, one per seed. Worker start-up (importing torch) is excluded: the pool is warmed up before
 the clock starts. The oversubscribed way runs one round only (one run per worker): it is slow, and runs/hour needs
 no more. The last line is `speed-up X.XX`, parallel ÷ sequential.
 
-    python benchmarks/sweep_speed.py [--quick] [--runs 8] [--steps 300]
+    python benchmarks/sweep_speed.py [--quick] [--runs 8] [--steps 300] [--preset ablation]
 """
 
 import argparse
@@ -24,8 +25,8 @@ from grokgpt import experiments, runs
 from grokgpt.train import cores
 
 
-def sweep_specs(n: int, steps: int) -> list[runs.Spec]:
-    base = experiments.PRESETS["grokking"]
+def sweep_specs(preset: str, n: int, steps: int) -> list[runs.Spec]:
+    base = experiments.PRESETS[preset]
     train = replace(base.train, max_steps=steps, stop_acc=None, device="cpu")
     return [replace(base, data=replace(base.data, seed=s), train=replace(train, seed=s)) for s in range(n)]
 
@@ -59,12 +60,13 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="2 runs a core of 100 steps: under a minute on 2 cores")
     parser.add_argument("--runs", type=int, default=8)
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--preset", default="ablation", choices=sorted(experiments.PRESETS))
     args = parser.parse_args()
     n, steps = (2 * cores(), 100) if args.quick else (args.runs, args.steps)
-    specs = sweep_specs(n, steps)
+    specs = sweep_specs(args.preset, n, steps)
     specs[0].dataset()  # build the data set once, outside the clock
     c = cores()
-    print(f"torch {torch.__version__}, {c} cores; {n} runs of 04's preset, {steps} steps each")
+    print(f"torch {torch.__version__}, {c} cores; {n} runs of preset {args.preset!r}, {steps} steps each")
     ways = {"sequential": (1, c), "parallel": (c, 1), "oversubscribed": (c, c)}
     speeds = {}
     for name, (workers, threads) in ways.items():
