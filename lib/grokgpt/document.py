@@ -138,7 +138,10 @@ def build(paths: list[Path]) -> nbformat.NotebookNode:
                 for output in cell.outputs:
                     for item in output.get("data", {}).get(report.CLAIMS_MIME, []):
                         section = next((h for h in headings if h[1].startswith(item["section"])), headings[0])
-                        claims.append({**item, "anchor": section[2], "label": html.escape(section[1][:40])})
+                        number = section[2][1:].replace("-", ".")  # anchor s2-1 is section 2.1
+                        claims.append(
+                            {**item, "anchor": section[2], "label": f"{number} {html.escape(section[1][:30])}"}
+                        )
                 cell.outputs = [o for o in cell.outputs if _keep(o)]
                 for output in cell.outputs:
                     text = output.get("data", {}).get("text/markdown", "")
