@@ -17,6 +17,7 @@ INSTALLED := $(VENV)/.installed
 NOTEBOOKS := $(sort $(wildcard notebooks/[0-9][0-9]_*.ipynb))
 EXECUTED := $(patsubst notebooks/%,reports/%,$(NOTEBOOKS))
 LIB := $(wildcard lib/grokgpt/*.py)
+RUNS := $(wildcard data/runs/*/metrics.csv)  # a run that lands makes the reports stale
 N ?= 3
 # Each recipe's torch threads: the cores divided among make's parallel jobs (`make -jN`), so -j never
 # oversubscribes (two 2-thread jobs on 2 cores run at half the speed of one).
@@ -46,7 +47,7 @@ reports/.params/%: FORCE
 	@echo '$(subst ','\'',$(strip $(PARAMS) $(PARAMS_$*)))' > $@.new
 	@if cmp -s $@.new $@; then rm $@.new; else mv $@.new $@; fi
 
-reports/%.ipynb: notebooks/%.ipynb $(LIB) reports/.params/% | $(INSTALLED)
+reports/%.ipynb: notebooks/%.ipynb $(LIB) $(RUNS) reports/.params/% | $(INSTALLED)
 	OMP_NUM_THREADS=$(THREADS) $(PY) -m grokgpt.pipeline run $< $@ $(PARAMS) $(PARAMS_$*)
 
 reports/report.html: $(EXECUTED)

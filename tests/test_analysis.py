@@ -69,9 +69,13 @@ def test_kaplan_meier_median_accounts_for_censored_runs():
     assert analysis.km_median(pd.Series([1.0, 2.0, 3.0]), pd.Series([False] * 3), pd.Series([1, 2, 3])) == 2
 
 
-def test_decided_needs_every_run_censored_and_four_times_the_baselines_median():
-    s = pd.DataFrame({"held": [0, 0, 1], "budget": [4000, 3999, 9999]}, index=["long", "short", "some"])
-    assert analysis.decided(s, 1000).tolist() == [True, False, False]
+def test_decided_needs_every_run_censored_three_seeds_and_four_times_the_baselines_median():
+    s = pd.DataFrame(
+        {"held": [0, 0, 1, 0, 0], "runs": [3, 3, 3, 2, 3], "min_budget": [4000, 3999, 9999, 9999, 9999]},
+        index=["long", "short", "some held", "two seeds", "long"],
+    )
+    assert analysis.decided(s, 1000).tolist() == [True, False, False, False, True]
+    assert not analysis.decided(s, math.nan).any()  # no baseline median: nothing is decided
 
 
 def test_power_law_recovers_a_known_fit():

@@ -12,7 +12,7 @@ import papermill as pm
 import pytest
 from conftest import ROOT
 
-from grokgpt import document, pipeline
+from grokgpt import document, experiments, pipeline, sweeps
 
 TINY = dict(n_embd=16, eval_every=10, jobs=1)
 SMOKE = {
@@ -95,3 +95,23 @@ def test_the_report_reads_well(executed, tmp_path):
     body = text[text.index("Summary of claims") :]  # the title page names package versions
     long = [n for n in re.findall(r"\d*\.\d+", body) if len(n.replace(".", "").lstrip("0")) > 4]
     assert not long, long[:10]
+
+
+def test_ablations_report_a_partial_sweep(tmp_path, monkeypatch):
+    """While `make runs` is under way, make report sees some groups with runs and others without (here: no
+    baseline, one warmup run, one phase cell); 05 must say what is missing and still run every cell."""
+    monkeypatch.setenv("GROKGPT_ROOT", str(tmp_path))
+    params = SMOKE["05_ablations"]
+    groups = experiments.plan("05_ablations", params)
+    some = groups["warmup_steps"][:1] + groups["phase"][:1]
+    sweeps.sweep(some, jobs=1, into=tmp_path / "data" / "runs", progress=False)
+    monkeypatch.setenv("GROKGPT_OUTPUT", str(tmp_path / "staging"))  # as make report: nothing is trained
+    out = pm.execute_notebook(
+        ROOT / "notebooks" / "05_ablations.ipynb", tmp_path / "05.ipynb",
+        parameters=params, cwd=tmp_path, kernel_name="python3", progress_bar=False,
+    )  # fmt: skip
+    shown = "".join(
+        o.get("data", {}).get("text/markdown", "") for c in out.cells if c.cell_type == "code" for o in c.outputs
+    )
+    assert "runs of this notebook are not computed yet" in shown and "its runs are not computed yet" in shown
+    assert sorted(p.name for p in (tmp_path / "data" / "runs").iterdir()) == sorted(s.name for s in some)

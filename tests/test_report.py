@@ -28,13 +28,15 @@ def test_steps_and_spans_print_integers_and_censoring():
 
 
 def test_verdict_calls_did_not_grok_a_finding_only_with_a_long_enough_budget():
-    t = table(a=(1.0, [GROKS, GROKS]), b=(0.0, [NEVER, NEVER]))
+    t = table(a=(1.0, [GROKS, GROKS, GROKS]), b=(0.0, [NEVER, NEVER, NEVER]))
     s = analysis.summarise(t, "wd")
     decided = report.verdict(s, "weight decay", baseline_median=50)
     assert "Every run held grokking with weight decay = 1 (200)" in decided
     assert "none did with weight decay = 0 within 300 steps" in decided
     undecided = report.verdict(s, "weight decay", baseline_median=200)
-    assert "too short to call that a finding" in undecided and "none did" not in undecided
+    assert "does not make 'did not grok' a finding" in undecided and "none did" not in undecided
+    two_seeds = analysis.summarise(table(b=(0.0, [NEVER, NEVER])), "wd")
+    assert "none did" not in report.verdict(two_seeds, "weight decay", baseline_median=50)
 
 
 def test_verdict_counts_partial_cells_with_censoring():
@@ -53,8 +55,11 @@ def test_harder_needs_fewer_held_runs_or_separate_ranges():
 def test_grokking_sentence_reports_medians_ranges_and_no_grokking():
     t = table(a=(0.5, [GROKS, GROKS]), b=(0.3, [NEVER])).rename(columns={"wd": "train_frac"})
     text = report.grokking(t)
-    assert "validation held 99% from step 200" in text and "**2× later**" in text
-    assert "**Training fraction 0.3** (0 of 1 run" not in text and "no grokking" in text
+    assert "validation held 99% in 2 of 2 runs, from step 200" in text and "**2× later**" in text
+    assert (
+        "**Training fraction 0.3** (1 of 1 run): train accuracy reached 99% at step 100; validation held 99% in none"
+        in text
+    )
 
 
 def test_summary_table_keeps_censored_cells_and_prints_integers():
@@ -64,7 +69,28 @@ def test_summary_table_keeps_censored_cells_and_prints_integers():
     assert out.loc[0.0, "val held"] == "0 of 1" and out.loc[1.0, "budget"] == "300"
 
 
+def test_grokking_claims_say_groks_only_when_most_runs_held():
+    t = table(a=(0.5, [GROKS, NEVER, NEVER])).rename(columns={"wd": "train_frac"})
+    (only,) = report.grokking_claims(t, 100, "section")
+    assert only["claim"].startswith("At training fraction 0.5, val held 99% in 1 of 3 runs") and only["censored"] == 2
+    t = table(a=(0.5, [GROKS, GROKS, NEVER])).rename(columns={"wd": "train_frac"})
+    assert report.grokking_claims(t, 100, "s")[0]["claim"].startswith("a / b mod p groks at training fraction 0.5")
+
+
+def test_harder_needs_two_settings():
+    one = table(a=(97, [GROKS])).rename(columns={"wd": "p"})
+    assert report.harder(one) == "Only p = 97 has runs yet: no comparison."
+
+
+def test_phase_names_only_the_cells_it_has():
+    t = table(a=(1.0, [GROKS, GROKS, GROKS]), b=(0.0, [NEVER, NEVER, NEVER])).assign(train_frac=0.5)
+    text = report.phase(analysis.summarise(t, ["train_frac", "wd"]), baseline_median=50)
+    assert text.startswith("Cells are (training fraction, weight decay): every run held grokking in (0.5, 1)")
+    assert "no run held in (0.5, 0), a finding" in text and "no cell" not in text
+
+
 def test_missing_names_the_runs_and_the_command():
     assert report.missing([]) == ""
+    assert report.missing(["a"]).startswith("**1 run of this notebook is not computed yet**")
     text = report.missing(["a", "b", "c", "d"])
     assert "4 runs" in text and "`a`" in text and "1 more" in text and "make runs" in text

@@ -9,8 +9,9 @@ The words (DESIGN.md, "Words the study uses"), for one split of one run, evaluat
 - delay: held val step ÷ reached train step;
 - collapse: a fall below 50% after reaching 99% (each fall counted once);
 - censored: a run that ended without val held. It stays in every summary, at "> its last step"; medians over
-  runs are Kaplan–Meier medians, which count a censored run as "not yet" up to its last step, and there is no
-  median when half or more of the runs are censored.
+  runs are Kaplan–Meier medians, which count a censored run as "not yet" up to its last step: the median is the
+  first step at which the estimated share of runs not yet held falls to one half, so there is none when more
+  than half of the runs are censored.
 """
 
 from __future__ import annotations
@@ -22,7 +23,8 @@ import pandas as pd
 
 THRESHOLD = 0.99  # "at 99%": reached and held
 COLLAPSE = 0.5  # "a fall below 50%" after reaching 99%
-DECIDING_FACTOR = 4  # a cell is "did not grok" only if tried for >= 4× the baseline's median held step
+DECIDING_FACTOR = 4  # a cell is "did not grok" only if tried for >= 4× the baseline's median held step ...
+MIN_SEEDS = 3  # ... on at least this many seeds
 
 
 def _series(metrics: pd.DataFrame, split: str) -> pd.DataFrame:
@@ -107,8 +109,8 @@ def crossings(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFr
 
 def km_median(steps: pd.Series, censored: pd.Series, last: pd.Series) -> float:
     """The Kaplan–Meier median of the step at which an event happened: runs with censored True count as
-    "not yet" up to their `last` step. NaN when the survival curve never falls to one half (half or more of the
-    runs censored before it would)."""
+    "not yet" up to their `last` step. The median is the first event step at which the estimated share still
+    waiting falls to one half or below; NaN when it never does (more than half of the runs censored)."""
     times = np.where(censored, last, steps).astype(float)
     events = ~np.asarray(censored, dtype=bool)
     survival = 1.0
@@ -140,17 +142,20 @@ def summarise(table: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
                 "collapses": int(g["collapses"].sum()),
                 "lowest_after": g["lowest_after"].min(),
                 "budget": int(g["budget"].max()),
+                "min_budget": int(g["budget"].min()),
             }
         ),
         include_groups=False,
     )
-    return out.astype({k: int for k in ("runs", "fitted", "held", "censored", "collapses", "budget")})
+    return out.astype({k: int for k in ("runs", "fitted", "held", "censored", "collapses", "budget", "min_budget")})
 
 
 def decided(summary: pd.DataFrame, baseline_median: float) -> pd.Series:
-    """Per row of a summary: whether "did not grok" would be a finding there (every run censored, within a budget of
-    at least DECIDING_FACTOR × the baseline's median held step), not a statement about the budget."""
-    return (summary["held"] == 0) & (summary["budget"] >= DECIDING_FACTOR * baseline_median)
+    """Per row of a summary: whether "did not grok" is a finding there, not a statement about the budget: every run
+    censored, at least MIN_SEEDS runs, and the shortest budget at least DECIDING_FACTOR × the baseline's median held
+    step (never, while the baseline has no median)."""
+    long_enough = summary["min_budget"] >= DECIDING_FACTOR * baseline_median  # False for a NaN median
+    return (summary["held"] == 0) & (summary["runs"] >= MIN_SEEDS) & long_enough
 
 
 def power_law(x, y) -> tuple[float, float]:

@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from grokgpt import report, store
+from grokgpt import report, runs, store
 
 TITLE = "grokgpt: a tiny GPT that overfits, learns modular arithmetic, and groks modular division"
 PACKAGES = ("torch", "numpy", "pandas", "matplotlib", "papermill", "nbconvert")
@@ -82,23 +82,22 @@ def _commit() -> str:
 def _run_hours() -> tuple[int, float]:
     """The runs in data/runs/ and the hours their training took, from each metrics.csv's last elapsed_s."""
     folder = store.root() / store.RUNS
-    seconds = [
-        pd.read_csv(p / "metrics.csv")["elapsed_s"].max() for p in folder.glob("*/") if (p / "config.json").is_file()
-    ]
+    finished = [p for p in folder.glob("[!.]*/") if runs.problem(p) is None]  # hidden folders are temporaries
+    seconds = [runs.load(p).metrics["elapsed_s"].max() for p in finished]
     return len(seconds), sum(seconds) / 3600
 
 
 def title_page(notebooks: list[nbformat.NotebookNode], paths: list[Path]) -> str:
     durations = [nb.metadata.get("papermill", {}).get("duration") or 0 for nb in notebooks]
     versions = ", ".join(f"{name} {importlib.metadata.version(name)}" for name in PACKAGES)
-    runs, hours = _run_hours()
+    n_runs, hours = _run_hours()
     return (
         f"# {TITLE}\n\n"
         f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make report` from commit `{_commit()}`, with {versions}.\n\n"
         f"The {len(paths)} notebooks ran in {sum(durations):.0f} s ("
         + ", ".join(f"{p.stem} {d:.0f} s" for p, d in zip(paths, durations, strict=True))
-        + f"); they analyse {runs} runs from `data/runs/`, whose training took {hours:.1f} hours in all "
-        "(`make runs`). Every number below is computed from those runs."
+        + f"); they analyse {n_runs} runs from `data/runs/`, whose training took {hours:.1f} hours in all "
+        "(`make runs`). Every result below is computed from those runs; the seed report's numbers are quoted from it."
     )
 
 

@@ -10,7 +10,7 @@ The presets:
 - `addsub`: 03's one block, 256 wide, nanoGPT's initialisation, a cosine decay: a ± b mod p on every seed;
 - `grokking`: 04's paper preset (Power et al. 2022; Nanda et al. 2023): 2 layers, 4 heads, 128 wide, AdamW lr 1e-3,
   weight decay 1, betas (0.9, 0.98), batch 512, warmup 10, PyTorch's default initialisation;
-- `ablation`: 05's base, the paper preset with one layer: 3× cheaper steps, the same memorise-then-generalise delay;
+- `ablation`: 05's base, the paper preset with one layer (05 measures its cost per step against 04's);
 - `seed_division`: the seed report's own division setting (500 training equations, batch 250, 2 layers).
 """
 

@@ -222,7 +222,7 @@ def sweep(table: pd.DataFrame, by: str, title: str = "", logx: bool = False) -> 
     ax.set_xticks(range(len(categories)) if not numeric else categories, categories if not numeric else
                   [f"{v:g}" for v in categories])  # fmt: skip
     ax.set(xlabel=by, ylabel="steps", title=f"{title} (n = {len(t)} runs)", yscale="log")
-    if logx and numeric:
+    if logx and numeric and any(v > 0 for v in categories):
         linthresh = min(v for v in categories if v > 0)
         ax.set_xscale("symlog", linthresh=linthresh)
         ax.set_xticks(categories, [f"{v:g}" for v in categories])
@@ -247,8 +247,11 @@ def phase(summary: pd.DataFrame, title: str = "") -> Figure:
     image = ax.imshow(values, cmap="viridis_r", aspect="auto", norm=norm)
     for i, frac in enumerate(grid_.index):
         for j, wd in enumerate(grid_.columns):
+            if (frac, wd) not in summary.index:  # a cell whose runs are not computed yet
+                ax.text(j, i, "no runs", ha="center", va="center", fontsize=6, color="0.4")
+                continue
             r = summary.loc[(frac, wd)]
-            text = f"{r.held}/{r.runs}" + ("" if math.isnan(r.median_held) else f"\n{r.median_held:,.0f}")
+            text = f"{int(r.held)}/{int(r.runs)}" + ("" if math.isnan(r.median_held) else f"\n{r.median_held:,.0f}")
             ax.text(j, i, text, ha="center", va="center", fontsize=7, color="black")
             if r.fitted == 0:
                 ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", lw=0, color="0.5"))
@@ -265,7 +268,7 @@ def fraction_fit(
     summary: pd.DataFrame, a: float, b: float, extrapolate_to: float | None = None, title: str = ""
 ) -> Figure:
     """Median steps to val held against training fraction on log–log axes, the fitted a · fraction^b, and where
-    the fit puts a smaller fraction (extrapolate_to); settings where half or more of the runs were censored are
+    the fit puts a smaller fraction (extrapolate_to); settings without a median (more than half censored) are
     drawn at their budget as open triangles."""
     use_style()
     fig, ax = plt.subplots()
@@ -275,7 +278,7 @@ def fraction_fit(
     ax.vlines(fracs[known], summary["min_held"][known], summary["max_held"][known], color=SPLIT_COLORS["val"], lw=1)
     if (~known).any():
         ax.scatter(fracs[~known], summary["budget"][~known], marker="^", facecolors="none", edgecolors="tab:red",
-                   label="half or more censored (at the budget)")  # fmt: skip
+                   label="no median: most runs censored (at the budget)")  # fmt: skip
     lo = min([*fracs, extrapolate_to or fracs.min()])
     xs = pd.Series([lo, fracs.max()])
     ax.plot(xs, a * xs**b, color="grey", lw=1, ls="--", label=f"fit: {a:.3g} · fraction^{b:.3g}")

@@ -207,7 +207,8 @@ def compute(spec: Spec, threads: int | None = None, progress: bool = True) -> Re
     model = GPT.seeded(spec.model.for_data(ds), spec.train.seed)
     info = {**ds.info, "config": config}
     weights, spectra = {}, []
-    order = fourier.residue_order(ds.info["p"], ds.info["ops"][0]) if ds.info.get("task") == "modular" else None
+    modular = ds.info.get("task") == "modular" and ds.tokenizer.kind == "number"  # residues are their own tokens
+    order = fourier.residue_order(ds.info["p"], ds.info["ops"][0]) if modular else None
 
     def measure(step: int, model: GPT, rows: pd.DataFrame) -> None:
         if order is not None:

@@ -81,8 +81,9 @@ def _compute(
 
             def submit_next() -> None:
                 for spec in queue:
-                    if not force and runs.find(spec.name) is not None:
-                        done[spec.name] = runs.find(spec.name)
+                    found = None if force else runs.find(spec.name)
+                    if found is not None and (found.has() or not spec.weights):
+                        done[spec.name] = found
                         bar.update()
                         continue
                     future = client.submit(runs.compute, spec, 1, False, pure=False)
