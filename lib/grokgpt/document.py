@@ -10,7 +10,6 @@ widgets, which mean nothing on paper, are dropped.
 from __future__ import annotations
 
 import copy
-import html
 import importlib.metadata
 import re
 import subprocess
@@ -27,7 +26,8 @@ PACKAGES = ("torch", "numpy", "pandas", "matplotlib", "papermill", "nbconvert")
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 STYLE = """<style>  /* added to the exported page's head by pipeline.export_html */
 table { font-size: 0.8em; max-width: 100%; border-collapse: collapse; }
-td, th { padding: 2px 6px; overflow-wrap: anywhere; }
+td, th { padding: 2px 6px; overflow-wrap: break-word; }
+th { white-space: nowrap; }
 img { max-width: 100%; height: auto; }
 h1 { break-before: page; }
 </style>"""
@@ -138,9 +138,7 @@ def build(paths: list[Path]) -> nbformat.NotebookNode:
                     for item in output.get("data", {}).get(report.CLAIMS_MIME, []):
                         section = next((h for h in headings if h[1].startswith(item["section"])), headings[0])
                         number = section[2][1:].replace("-", ".")  # anchor s2-1 is section 2.1
-                        claims.append(
-                            {**item, "anchor": section[2], "label": f"{number} {html.escape(section[1][:30])}"}
-                        )
+                        claims.append({**item, "anchor": section[2], "label": number})
                 cell.outputs = [o for o in cell.outputs if _keep(o)]
                 for output in cell.outputs:
                     text = output.get("data", {}).get("text/markdown", "")
