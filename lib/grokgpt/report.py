@@ -31,7 +31,8 @@ def span(values: pd.Series, fmt=steps) -> str:
 
 
 def accuracy(value: float) -> str:
-    return f"{value:.3f}"
+    """At most 4 significant digits, never rounded up to a perfect score: 0.9996, 0.492, 1.000 only when exact."""
+    return "1.000" if value == 1 else f"{value:.4g}" if value > 0.1 else f"{value:.3f}"
 
 
 def count(n: int, total: int, what: str = "runs") -> str:
@@ -230,8 +231,8 @@ def final_table(test: pd.DataFrame, seed_report: dict[int, tuple[float, float]])
                 "runs": len(g),
                 "test loss (mean)": f"{g['loss'].mean():.3g}",
                 "test loss (range)": span(g["loss"], lambda v: f"{v:.3g}"),
-                "test accuracy (mean)": f"{g['acc'].mean():.4f}",
-                "test accuracy (range)": span(g["acc"], lambda v: f"{v:.4f}"),
+                "test accuracy (mean)": accuracy(g["acc"].mean()),
+                "test accuracy (range)": span(g["acc"], accuracy),
                 "seed report loss": f"{seed_report[p][0]:.4g}" if p in seed_report else "–",
                 "seed report accuracy": f"{seed_report[p][1]:.4f}" if p in seed_report else "–",
             }
