@@ -3,7 +3,7 @@
 import pandas as pd
 from test_analysis import long_metrics
 
-from grokgpt import analysis, report
+from grokgpt import analysis, claims, report
 
 
 def table(**cells):
@@ -71,10 +71,10 @@ def test_summary_table_keeps_censored_cells_and_prints_integers():
 
 def test_grokking_claims_say_groks_only_when_most_runs_held():
     t = table(a=(0.5, [GROKS, NEVER, NEVER])).rename(columns={"wd": "train_frac"})
-    (only,) = report.grokking_claims(t, 100, "section")
+    (only,) = claims.grokking(t, 100, "section")
     assert only["claim"].startswith("At training fraction 0.5, val held 99% in 1 of 3 runs") and only["censored"] == 2
     t = table(a=(0.5, [GROKS, GROKS, NEVER])).rename(columns={"wd": "train_frac"})
-    assert report.grokking_claims(t, 100, "s")[0]["claim"].startswith("a / b mod p groks at training fraction 0.5")
+    assert claims.grokking(t, 100, "s")[0]["claim"].startswith("a / b mod p groks at training fraction 0.5")
 
 
 def test_harder_needs_two_settings():

@@ -3,7 +3,7 @@ linked contents, numbered sections and figures, and a closing section on reprodu
 
 Notebooks mark what the document gathers: a figure's caption is a Markdown output that starts with
 `**Figure.**` (numbered here in reading order), and a notebook's claims are an output of type
-`report.CLAIMS_MIME` (collected into the summary, each linked to its section). Progress bars (stderr) and
+`claims.CLAIMS_MIME` (collected into the summary, each linked to its section). Progress bars (stderr) and
 widgets, which mean nothing on paper, are dropped.
 """
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from grokgpt import report, runs, store
+from grokgpt import claims, report, runs, store
 
 TITLE = "grokgpt: a tiny GPT that overfits, learns modular arithmetic, and groks modular division"
 PACKAGES = ("torch", "numpy", "pandas", "matplotlib", "papermill", "nbconvert")
@@ -42,7 +42,7 @@ def _keep(output: dict) -> bool:
     if output.get("output_type") == "stream":
         return output.get("name") != "stderr"
     data = output.get("data", {})
-    return WIDGET_MIME not in data and report.CLAIMS_MIME not in data
+    return WIDGET_MIME not in data and claims.CLAIMS_MIME not in data
 
 
 def _headings(nb: nbformat.NotebookNode, number: int) -> list[tuple[int, str, str]]:
@@ -101,8 +101,8 @@ def title_page(notebooks: list[nbformat.NotebookNode], paths: list[Path]) -> str
     )
 
 
-def summary(claims: list[dict]) -> str:
-    if not claims:
+def summary(gathered: list[dict]) -> str:
+    if not gathered:
         return "## Summary of claims\n\nNo claims yet: the runs are not computed (`make runs`)."
     rows = [
         {
@@ -114,7 +114,7 @@ def summary(claims: list[dict]) -> str:
             "censored": c["censored"],
             "section": f'<a href="#{c["anchor"]}">{c["label"]}</a>',
         }
-        for i, c in enumerate(claims, start=1)
+        for i, c in enumerate(gathered, start=1)
     ]
     return (
         "## Summary of claims\n\nEach claim is computed from the runs of its section. Runs: how many runs it rests on; "
@@ -128,17 +128,17 @@ def build(paths: list[Path]) -> nbformat.NotebookNode:
     notebooks = [nbformat.read(p, as_version=4) for p in paths]
     merged = copy.deepcopy(notebooks[0])
     merged.metadata["title"] = TITLE
-    contents, claims, body, figures = [], [], [], 0
+    contents, gathered, body, figures = [], [], [], 0
     for number, nb in enumerate(notebooks, start=1):
         headings = _headings(nb, number)
         contents += headings
         for cell in nb.cells:
             if cell.cell_type == "code":
                 for output in cell.outputs:
-                    for item in output.get("data", {}).get(report.CLAIMS_MIME, []):
+                    for item in output.get("data", {}).get(claims.CLAIMS_MIME, []):
                         section = next((h for h in headings if h[1].startswith(item["section"])), headings[0])
                         number = section[2][1:].replace("-", ".")  # anchor s2-1 is section 2.1
-                        claims.append({**item, "anchor": section[2], "label": number})
+                        gathered.append({**item, "anchor": section[2], "label": number})
                 cell.outputs = [o for o in cell.outputs if _keep(o)]
                 for output in cell.outputs:
                     text = output.get("data", {}).get("text/markdown", "")
@@ -149,7 +149,7 @@ def build(paths: list[Path]) -> nbformat.NotebookNode:
     toc = "\n".join(("" if level == 1 else "    ") + f"- [{text}](#{anchor})" for level, text, anchor in contents)
     merged.cells = [
         nbformat.v4.new_markdown_cell(title_page(notebooks, paths)),
-        nbformat.v4.new_markdown_cell(summary(claims)),
+        nbformat.v4.new_markdown_cell(summary(gathered)),
         nbformat.v4.new_markdown_cell("## Contents\n\n" + toc),
         *body,
         nbformat.v4.new_markdown_cell(REPRODUCE),

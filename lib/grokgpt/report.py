@@ -67,7 +67,8 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def _label(value) -> str:
+def label(value) -> str:
+    """A setting's value as the report prints it: 0.5, 1e-05, 'wd 1, λ 2'."""
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
@@ -81,13 +82,13 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
     parts = []
     if len(every):
         ranked = every.sort_values("median_held")
-        listing = ", ".join(f"{_label(r.Index)} ({steps(r.median_held)})" for r in ranked.itertuples())
+        listing = ", ".join(f"{label(r.Index)} ({steps(r.median_held)})" for r in ranked.itertuples())
         parts.append(f"every run held grokking with {name} = {listing} (median steps to val held)")
     if len(some):
         parts.append(
             "some did with "
             + ", ".join(
-                f"{name} = {_label(r.Index)} ({r.held} of {r.runs}; median {steps(r.median_held, r.budget)})"
+                f"{name} = {label(r.Index)} ({r.held} of {r.runs}; median {steps(r.median_held, r.budget)})"
                 for r in some.itertuples()
             )
         )
@@ -96,13 +97,13 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
     if len(found):
         unfit = found[found["fitted"] == 0]
         parts.append(
-            f"none did with {name} = {', '.join(map(_label, found.index))} within {found['min_budget'].min():,} steps, "
+            f"none did with {name} = {', '.join(map(label, found.index))} within {found['min_budget'].min():,} steps, "
             f"at least {analysis.DECIDING_FACTOR}× the baseline's median of {steps(baseline_median)}"
-            + (f" (with {', '.join(map(_label, unfit.index))} train accuracy did not reach 99% either)" if len(unfit) else "")
+            + (f" (with {', '.join(map(label, unfit.index))} train accuracy did not reach 99% either)" if len(unfit) else "")
         )  # fmt: skip
     if len(undecided):
         parts.append(
-            f"with {name} = {', '.join(map(_label, undecided.index))} no run held within its budget, which does not "
+            f"with {name} = {', '.join(map(label, undecided.index))} no run held within its budget, which does not "
             f"make 'did not grok' a finding (that needs {analysis.MIN_SEEDS} seeds and a budget of at least "
             f"{analysis.DECIDING_FACTOR}× the baseline's median)"
         )
@@ -113,14 +114,14 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
 def stability(summary: pd.DataFrame, name: str) -> str:
     """Collapses and the lowest val accuracy after first reaching 99%, per setting (the seed's "more stable")."""
     parts = [
-        f"{name} = {_label(r.Index)}: {r.collapses} collapse{'s' if r.collapses != 1 else ''} below 50%, lowest "
+        f"{name} = {label(r.Index)}: {r.collapses} collapse{'s' if r.collapses != 1 else ''} below 50%, lowest "
         + ("–" if math.isnan(r.lowest_after) else f"{r.lowest_after:.3f}")
         for r in summary.itertuples()
     ]
     return "After validation first reached 99%: " + "; ".join(parts) + "."
 
 
-def _delay(held: pd.DataFrame, total: int) -> str:
+def delay(held: pd.DataFrame, total: int) -> str:
     """The delay over the runs that held: a median when every run held, else the held runs' range, so labelled."""
     ranged = span(held["delay"], lambda d: f"{d:.3g}×")
     if len(held) == total:
@@ -136,13 +137,13 @@ def grokking(table: pd.DataFrame, by: str = "train_frac") -> str:
         held = g[~g["censored"]]
         s = analysis.summarise(g.assign(_all=0), "_all").iloc[0]
         line = (
-            f"- **Training fraction {_label(value)}** ({count(len(g), len(g))}): train accuracy reached 99% at step "
+            f"- **Training fraction {label(value)}** ({count(len(g), len(g))}): train accuracy reached 99% at step "
             f"{span(g['train_reached'])}; "
         )
         if len(held):
             line += (
                 f"validation held 99% in {count(len(held), len(g))}, from step {span(held['val_held'])} "
-                f"(Kaplan–Meier median over all {len(g)}: {steps(s.median_held, s.budget)}), {_delay(held, len(g))}."
+                f"(Kaplan–Meier median over all {len(g)}: {steps(s.median_held, s.budget)}), {delay(held, len(g))}."
             )
         else:
             line += f"validation held 99% in none of them within {int(g['budget'].min()):,} steps."
@@ -161,7 +162,7 @@ def harder(table: pd.DataFrame, by: str = "p") -> str:
     overlap; otherwise "not clearly harder"."""
     s = analysis.summarise(table, by)
     if len(s) < 2:
-        return f"Only {by} = {_label(s.index[0])} has runs yet: no comparison." if len(s) else "No runs yet."
+        return f"Only {by} = {label(s.index[0])} has runs yet: no comparison." if len(s) else "No runs yet."
     small, large = s.iloc[0], s.iloc[-1]
     lo, hi = s.index[0], s.index[-1]
     share_small, share_large = small.held / small.runs, large.held / large.runs
@@ -429,9 +430,8 @@ def limitations(table: pd.DataFrame, params: dict) -> str:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Settings and claims: what each notebook ran, and what it concludes (the pipeline gathers the claims up front)
+# Settings tables and captions
 
-CLAIMS_MIME = "application/vnd.grokgpt.claims+json"
 SETTING_GROUPS = {
     "data": ["p", "ops", "fractions", "tokens", "loss_on", "text", "block_size"],
     "model": ["n_layer", "n_head", "n_embd", "init", "dropout", "tie_weights"],
@@ -470,50 +470,11 @@ def settings(runs: list) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["group", "setting"])
 
 
-def claim(text: str, n: int, seeds: int, criterion: str, censored: int, section: str) -> dict:
-    """One line of the report's summary of claims: what, over how many runs and seeds, by which criterion, how
-    many runs were censored, and the heading of the section that shows it."""
-    return {"claim": text, "runs": int(n), "seeds": int(seeds), "criterion": criterion, "censored": int(censored),
-            "section": section}  # fmt: skip
-
-
-def claims(items: list[dict]) -> dict:
-    """A display bundle of a notebook's claims: a table in the notebook, and data the pipeline gathers."""
-    shown = markdown_table(pd.DataFrame(items).drop(columns="section")) if items else "No claims: no runs yet."
-    return {CLAIMS_MIME: items, "text/markdown": "**What this notebook claims**\n\n" + shown}
-
-
 def markdown_table(table: pd.DataFrame) -> str:
     """A DataFrame as a Markdown table (its columns as they are; no index)."""
     lines = ["| " + " | ".join(map(str, table.columns)) + " |", "|" + " --- |" * len(table.columns)]
     lines += ["| " + " | ".join(str(v).replace("|", "/") for v in row) + " |" for row in table.itertuples(index=False)]
     return "\n".join(lines)
-
-
-def held_criterion(window: int) -> str:
-    return f"val held: ≥ 99% at every evaluation from then on, for ≥ {window:,} steps"
-
-
-def grokking_claims(table: pd.DataFrame, window: int, section: str, by: str = "train_frac") -> list[dict]:
-    """04: one claim per training fraction. "Groks" only when most runs held (a Kaplan–Meier median exists)."""
-    out = []
-    for value, g in table.groupby(by):
-        s = analysis.summarise(g.assign(_all=0), "_all").iloc[0]
-        held = g[~g["censored"]]
-        if not math.isnan(s.median_held):
-            text = (
-                f"a / b mod p groks at training fraction {_label(value)}: val held 99% in {count(s.held, s.runs)}, "
-                f"from step {steps(s.median_held)} (median), {_delay(held, len(g))}"
-            )
-        else:
-            text = (
-                f"At training fraction {_label(value)}, val held 99% in {count(s.held, s.runs)} within "
-                f"{int(s.min_budget):,} steps: most runs did not grok in this budget"
-            )
-        out.append(
-            claim(text.replace("**", ""), s.runs, g["seed"].nunique(), held_criterion(window), s.censored, section)
-        )
-    return out
 
 
 def sweep_caption(table: pd.DataFrame, name: str) -> str:
@@ -540,66 +501,4 @@ def cost_ratio(cheap: list, reference: list) -> str:
         f"A step of this preset took {1000 * a:.3g} ms against {1000 * b:.3g} ms for 04's 2-layer preset "
         f"(median over runs, evaluation included, {'/'.join(map(str, threads))} thread(s), wall-clock time as logged, "
         f"so other jobs sharing the cores blur it): about **{b / a:.2g}× cheaper**."
-    )
-
-
-def overfit_claims(recitals: pd.DataFrame, n_layer: int, recited: str | None, eval_every: int) -> list[dict]:
-    """01: the sentence is memorised (and recited, if `recited` names the prompt it was recited from), and how
-    often accuracy fell back after the first perfect recital."""
-    exact = recitals[recitals["final_acc"] == 1]
-    n, seeds = len(recitals), recitals["seed"].nunique()
-    falls = ", ".join(f"{k}: {int(g.falls.sum())}" for k, g in recitals.groupby("schedule"))
-    return [
-        claim(
-            f"A {n_layer}-layer GPT predicts every character of the sentence at the end of training in "
-            f"{count(len(exact), n)}" + (f"; the checkpoint recites it from {recited!r}" if recited else ""),
-            n, seeds, "accuracy 1.0 at the last evaluation", n - len(exact), "Training",
-        ),
-        claim(
-            f"After the first perfect recital, accuracy fell below 100% in {int(recitals.falls.sum())} evaluations ({falls})",
-            n, seeds, f"every evaluation, {eval_every} steps apart", 0, "Training",
-        ),
-    ]  # fmt: skip
-
-
-def leak_claim(table: pd.DataFrame) -> dict:
-    """02: the seed protocol's leak against the leak-free split's."""
-    heldout = table.loc["seed"].query("split != 'train'")
-    primes = ", ".join(map(str, table.index.unique("p")))
-    return claim(
-        f"The seed report's sampling puts {heldout.in_train.sum() / heldout.rows.sum():.1%} of its val and test rows in "
-        f"train too (p = {primes}); the leak-free split has {int(table.loc['leak-free'].in_train.sum())}",
-        0, 1, "a row is leaked when the same line is in train", 0, "How much of val and test is already in train?",
-    )  # fmt: skip
-
-
-def warmup_claims(test: pd.DataFrame, table: pd.DataFrame, seed_report: dict[int, tuple[float, float]]) -> list[dict]:
-    """03: test accuracy of every run against the seed report's."""
-    good = test[test["acc"] >= analysis.THRESHOLD]
-    theirs = " and ".join(f"{seed_report[p][1]:.3f}" for p in sorted(test["p"].unique()) if p in seed_report)
-    return [
-        claim(
-            f"a ± b mod p on the leak-free split: test accuracy ≥ 0.99 in {count(len(good), len(test))} "
-            f"(p = {', '.join(map(str, sorted(test['p'].unique())))}; the seed report: {theirs})",
-            len(test), test["seed"].nunique(), "test accuracy at the last evaluation", int(table["censored"].sum()),
-            "Final test loss and accuracy",
-        )
-    ]  # fmt: skip
-
-
-def seed_size_claim(table: pd.DataFrame, n_train: int, window: int) -> dict:
-    """03: the seed report's training-set size, trained long."""
-    held = int((~table["censored"]).sum())
-    return claim(
-        f"At the seed report's size ({n_train:,} training equations) validation held 99% in {count(held, len(table))} "
-        f"within {table['budget'].max():,} steps",
-        len(table), table["seed"].nunique(), held_criterion(window), int(table["censored"].sum()),
-        "Was the seed's training set too small?",
-    )  # fmt: skip
-
-
-def cell_claim(text: str, table: pd.DataFrame, window: int, section: str) -> dict:
-    """A claim about the runs of a crossings table (05's ablations): their count, seeds and censored runs."""
-    return claim(
-        text, len(table), table["seed"].nunique(), held_criterion(window), int(table["censored"].sum()), section
     )

@@ -1,0 +1,117 @@
+"""What each notebook concludes, as data: claims that a notebook displays and the report's summary gathers.
+
+A claim is one line of the report's summary of claims: what, over how many runs and seeds, by which criterion,
+how many runs were censored, and the heading of the section that shows it. A notebook displays its claims with
+`bundle`, which the notebook shows as a table and `document` collects (by CLAIMS_MIME) into the summary at the front.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from grokgpt import analysis, report
+
+CLAIMS_MIME = "application/vnd.grokgpt.claims+json"
+
+
+def claim(text: str, n: int, seeds: int, criterion: str, censored: int, section: str) -> dict:
+    """One line of the report's summary of claims: what, over how many runs and seeds, by which criterion, how
+    many runs were censored, and the heading of the section that shows it."""
+    return {"claim": text, "runs": int(n), "seeds": int(seeds), "criterion": criterion, "censored": int(censored),
+            "section": section}  # fmt: skip
+
+
+def bundle(items: list[dict]) -> dict:
+    """A display bundle of a notebook's claims: a table in the notebook, and data the pipeline gathers."""
+    shown = report.markdown_table(pd.DataFrame(items).drop(columns="section")) if items else "No claims: no runs yet."
+    return {CLAIMS_MIME: items, "text/markdown": "**What this notebook claims**\n\n" + shown}
+
+
+def held_criterion(window: int) -> str:
+    return f"val held: ≥ 99% at every evaluation from then on, for ≥ {window:,} steps"
+
+
+def grokking(table: pd.DataFrame, window: int, section: str, by: str = "train_frac") -> list[dict]:
+    """04: one claim per training fraction. "Groks" only when most runs held (a Kaplan–Meier median exists)."""
+    out = []
+    for value, g in table.groupby(by):
+        s = analysis.summarise(g.assign(_all=0), "_all").iloc[0]
+        held = g[~g["censored"]]
+        if not math.isnan(s.median_held):
+            text = (
+                f"a / b mod p groks at training fraction {report.label(value)}: val held 99% in {report.count(s.held, s.runs)}, "
+                f"from step {report.steps(s.median_held)} (median), {report.delay(held, len(g))}"
+            )
+        else:
+            text = (
+                f"At training fraction {report.label(value)}, val held 99% in {report.count(s.held, s.runs)} within "
+                f"{int(s.min_budget):,} steps: most runs did not grok in this budget"
+            )
+        out.append(
+            claim(text.replace("**", ""), s.runs, g["seed"].nunique(), held_criterion(window), s.censored, section)
+        )
+    return out
+
+
+def overfit(recitals: pd.DataFrame, n_layer: int, recited: str | None, eval_every: int) -> list[dict]:
+    """01: the sentence is memorised (and recited, if `recited` names the prompt it was recited from), and how
+    often accuracy fell back after the first perfect recital."""
+    exact = recitals[recitals["final_acc"] == 1]
+    n, seeds = len(recitals), recitals["seed"].nunique()
+    falls = ", ".join(f"{k}: {int(g.falls.sum())}" for k, g in recitals.groupby("schedule"))
+    return [
+        claim(
+            f"A {n_layer}-layer GPT predicts every character of the sentence at the end of training in "
+            f"{report.count(len(exact), n)}" + (f"; the checkpoint recites it from {recited!r}" if recited else ""),
+            n, seeds, "accuracy 1.0 at the last evaluation", n - len(exact), "Training",
+        ),
+        claim(
+            f"After the first perfect recital, accuracy fell below 100% in {int(recitals.falls.sum())} evaluations ({falls})",
+            n, seeds, f"every evaluation, {eval_every} steps apart", 0, "Training",
+        ),
+    ]  # fmt: skip
+
+
+def leak(table: pd.DataFrame) -> dict:
+    """02: the seed protocol's leak against the leak-free split's."""
+    heldout = table.loc["seed"].query("split != 'train'")
+    primes = ", ".join(map(str, table.index.unique("p")))
+    return claim(
+        f"The seed report's sampling puts {heldout.in_train.sum() / heldout.rows.sum():.1%} of its val and test rows in "
+        f"train too (p = {primes}); the leak-free split has {int(table.loc['leak-free'].in_train.sum())}",
+        0, 1, "a row is leaked when the same line is in train", 0, "How much of val and test is already in train?",
+    )  # fmt: skip
+
+
+def warmup(test: pd.DataFrame, table: pd.DataFrame, seed_report: dict[int, tuple[float, float]]) -> list[dict]:
+    """03: test accuracy of every run against the seed report's."""
+    good = test[test["acc"] >= analysis.THRESHOLD]
+    theirs = " and ".join(f"{seed_report[p][1]:.3f}" for p in sorted(test["p"].unique()) if p in seed_report)
+    return [
+        claim(
+            f"a ± b mod p on the leak-free split: test accuracy ≥ 0.99 in {report.count(len(good), len(test))} "
+            f"(p = {', '.join(map(str, sorted(test['p'].unique())))}; the seed report: {theirs})",
+            len(test), test["seed"].nunique(), "test accuracy at the last evaluation", int(table["censored"].sum()),
+            "Final test loss and accuracy",
+        )
+    ]  # fmt: skip
+
+
+def seed_size(table: pd.DataFrame, n_train: int, window: int) -> dict:
+    """03: the seed report's training-set size, trained long."""
+    held = int((~table["censored"]).sum())
+    return claim(
+        f"At the seed report's size ({n_train:,} training equations) validation held 99% in {report.count(held, len(table))} "
+        f"within {table['budget'].max():,} steps",
+        len(table), table["seed"].nunique(), held_criterion(window), int(table["censored"].sum()),
+        "Was the seed's training set too small?",
+    )  # fmt: skip
+
+
+def cell(text: str, table: pd.DataFrame, window: int, section: str) -> dict:
+    """A claim about the runs of a crossings table (05's ablations): their count, seeds and censored runs."""
+    return claim(
+        text, len(table), table["seed"].nunique(), held_criterion(window), int(table["censored"].sum()), section
+    )
