@@ -20,20 +20,25 @@ def tiny(seed=0, max_steps=20, weights=False, p=11):
     return Spec(data, train, GPTConfig(n_layer=1, n_head=2, n_embd=16, init="torch"), weights)
 
 
+def one(spec, force=False):
+    """One spec's finished run, found or computed, as `make runs` would."""
+    return sweeps.sweep([spec], force=force, progress=False)[0]
+
+
 def test_a_run_is_written_as_data_and_then_found(in_tmp, monkeypatch):
-    run = runs.run(tiny(weights=True))
+    run = one(tiny(weights=True))
     assert run.path.parent == in_tmp / "scratch" / "data" / "runs" and run.name.startswith("div_p11_f0.5_s0_")
     assert {"config.json", "metrics.csv", "fourier.csv", "model.pt"} <= {p.name for p in run.path.iterdir()}
     config = json.loads((run.path / "config.json").read_text())
     assert config["data"]["p"] == 11 and config["train"]["max_steps"] == 20 and config["env"]["threads"] >= 1
     assert run.model.config.n_embd == 16 and set(run.fourier.step) == set(run.metrics.step)
     monkeypatch.setattr(runs, "compute", lambda *a, **k: pytest.fail("a finished run was retrained"))
-    again = runs.run(tiny(weights=True))
+    again = one(tiny(weights=True))
     assert again.path == run.path and again.metrics.equals(run.metrics)
 
 
 def test_weights_are_optional_and_the_device_is_not_part_of_a_runs_identity(in_tmp):
-    run = runs.run(tiny())
+    run = one(tiny())
     assert not run.has() and {p.name for p in run.path.iterdir()} == {"config.json", "metrics.csv", "fourier.csv"}
     with pytest.raises(runs.RunError, match="weights"):
         run.checkpoint()
@@ -52,17 +57,17 @@ def test_weights_are_optional_and_the_device_is_not_part_of_a_runs_identity(in_t
     ],
 )
 def test_a_damaged_run_is_reported_and_computed_again(in_tmp, damage):
-    run = runs.run(tiny())
+    run = one(tiny())
     good = run.metrics
     damage(run.path)
     assert runs.problem(run.path) is not None
     with pytest.warns(UserWarning, match="not a finished run"):
-        again = runs.run(tiny())
+        again = one(tiny())
     assert again.path == run.path and sweeps.compare(good, again.metrics) == []
 
 
 def test_an_interrupted_run_leaves_nothing_to_reuse_and_keeps_the_old_one(in_tmp, monkeypatch):
-    run = runs.run(tiny())
+    run = one(tiny())
     before = (run.path / "metrics.csv").read_text()
 
     def interrupted(*args, **kwargs):
@@ -70,9 +75,9 @@ def test_an_interrupted_run_leaves_nothing_to_reuse_and_keeps_the_old_one(in_tmp
 
     monkeypatch.setattr(runs, "train", interrupted)
     with pytest.raises(KeyboardInterrupt):
-        runs.run(tiny(), force=True)
+        one(tiny(), force=True)
     with pytest.raises(KeyboardInterrupt):
-        runs.run(tiny(max_steps=40))
+        one(tiny(max_steps=40))
     assert [p.name for p in run.path.parent.iterdir()] == [run.name]
     assert (run.path / "metrics.csv").read_text() == before
 
@@ -88,11 +93,11 @@ def test_stale_temporaries_of_dead_processes_are_cleaned(tmp_path):
 def test_runs_are_found_in_the_published_store_first(in_tmp, monkeypatch):
     published = runs.write(runs.compute(tiny()), in_tmp / "data" / "runs")
     monkeypatch.setattr(runs, "compute", lambda *a, **k: pytest.fail("a published run was retrained"))
-    assert runs.run(tiny()).path == published.path
+    assert one(tiny()).path == published.path
 
 
 def test_publish_copies_the_final_weights_into_the_output(in_tmp):
-    run = runs.run(tiny(weights=True))
+    run = one(tiny(weights=True))
     target = runs.publish(run, "example")
     assert target == in_tmp / "scratch" / "checkpoints" / "example.pt"
     assert target.read_bytes() == (run.path / "model.pt").read_bytes()
@@ -120,7 +125,7 @@ def test_sweep_on_a_dask_local_cluster_matches_one_thread_in_process(in_tmp):
 
 
 def test_compare_reports_differences_but_not_elapsed_time(in_tmp):
-    run = runs.run(tiny())
+    run = one(tiny())
     again = runs.compute(tiny(), threads=run.config["env"]["threads"], progress=False).metrics
     assert sweeps.compare(run.metrics, again.assign(elapsed_s=again.elapsed_s + 1)) == []
     changed = again.copy()

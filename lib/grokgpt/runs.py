@@ -253,15 +253,6 @@ def write_to(result: Result, path: Path) -> Run:
     return load(path)
 
 
-def run(spec: Spec, force: bool = False, into: Path | None = None) -> Run:
-    """The finished run of spec, found or (when missing, or always with force) trained here and written into
-    `into` (default: this process's output, scratch unless the pipeline publishes)."""
-    found = None if force else find(spec.name)
-    if found is not None and (found.has() or not spec.weights):
-        return found
-    return write(compute(spec), into or store.output() / store.RUNS)
-
-
 def publish(run: Run, name: str) -> Path:
     """Copy a run's final weights to checkpoints/<name>.pt under this process's output, for the CLI examples."""
     target = store.output() / store.CHECKPOINTS / f"{name}.pt"
