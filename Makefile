@@ -23,7 +23,7 @@ N ?= 3
 # oversubscribes (two 2-thread jobs on 2 cores run at half the speed of one).
 THREADS = $$(j=$$(echo " $$MAKEFLAGS" | sed -n 's/.* -j *\([0-9][0-9]*\).*/\1/p'); t=$$(( $$(nproc) / $${j:-1} )); echo $$(( t > 0 ? t : 1 )))
 
-.PHONY: setup report runs verify test lint lab look clean FORCE
+.PHONY: setup report readme runs verify test lint lab look clean FORCE
 .DELETE_ON_ERROR:
 .PRECIOUS: reports/.params/%
 
@@ -38,7 +38,11 @@ $(INSTALLED): pyproject.toml
 		&& git config filter.nbstripout.smudge cat && git config diff.ipynb.textconv "'$(abspath $(PY))' -m nbstripout -t"
 	touch $@
 
-report: reports/report.html reports/report.pdf
+report: reports/report.html reports/report.pdf readme
+
+# the README's results table: the claims of the executed notebooks (left alone when they ran with parameters)
+readme: $(EXECUTED) | $(INSTALLED)
+	$(PY) -m grokgpt.pipeline readme README.md $(EXECUTED)
 
 # reports/.params/<notebook> records the parameters a notebook last ran with; it is rewritten only when they
 # change, so new PARAMS re-run exactly the notebooks they reach.

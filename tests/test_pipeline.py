@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 
-from grokgpt import document, pipeline, store
+from grokgpt import claims, document, pipeline, store
 
 
 def notebook(path, *sources):
@@ -118,3 +118,23 @@ def test_other_parameters_write_to_scratch_and_unknown_ones_are_refused(tmp_path
     assert not (tmp_path / "figures").exists()
     assert pipeline.execute(src, tmp_path / "out2.ipynb", ["-p", "max_itres", "5"], cwd=tmp_path) == 2
     assert "max_itres" in capsys.readouterr().err and not (tmp_path / "out2.ipynb").exists()
+
+
+def test_the_readme_gets_the_claims_of_notebooks_run_with_the_registrys_parameters(tmp_path, capsys):
+    item = claims.claim("It groks", 3, 3, "val held", 0, "A title")
+    src = notebook(tmp_path / "nb.ipynb", "x = 1  # a knob", f"display({claims.bundle([item])!r}, raw=True)")
+    readme = tmp_path / "README.md"
+    readme.write_text(f"# Project\n\n{document.README_START}\nold\n{document.README_END}\n\nMore.\n")
+    out = tmp_path / "reports" / "nb.ipynb"
+    assert pipeline.execute(src, out, ["-p", "x", "2"], cwd=tmp_path) == 0
+    capsys.readouterr()
+    assert pipeline.main(["readme", str(readme), str(out)]) == 0 and "old" in readme.read_text()
+    _one_line(capsys, "ran with parameters")
+    assert pipeline.execute(src, out, [], cwd=tmp_path) == 0
+    capsys.readouterr()
+    assert pipeline.main(["readme", str(readme), str(out)]) == 0
+    text = readme.read_text()
+    assert "| It groks | 3 | 3 | 0 | [nb](reports/nb.ipynb) |" in text and "old" not in text and "More." in text
+    readme.write_text("# No markers\n")
+    assert pipeline.main(["readme", str(readme), str(out)]) == 2
+    _one_line(capsys, "no claims block")

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from conftest import ROOT
 
-from grokgpt import experiments
+from grokgpt import document, experiments
 
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
@@ -61,3 +61,10 @@ def test_lint():
         [sys.executable, "-m", "ruff", "check", "lib", "tests", "benchmarks"], cwd=ROOT, capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout
+
+
+def test_the_readmes_results_table_is_the_committed_reports_claims():
+    """`make report` writes the README's results table from reports/*.ipynb; a hand edit or a stale table fails."""
+    readme = (ROOT / "README.md").read_text()
+    table = document.readme_claims(sorted((ROOT / "reports").glob("[0-9][0-9]_*.ipynb")), ROOT)
+    assert document.with_claims(readme, table) == readme, "run make report (or pipeline readme) to refresh it"

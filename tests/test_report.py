@@ -41,7 +41,9 @@ def test_verdict_calls_did_not_grok_a_finding_only_with_a_long_enough_budget():
 
 def test_verdict_counts_partial_cells_with_censoring():
     s = analysis.summarise(table(a=(0.3, [GROKS, NEVER, NEVER])), "wd")
-    assert "Some did with weight decay = 0.3 (1 of 3; median > 300)" in report.verdict(s, "weight decay", 50)
+    assert "Some did with weight decay = 0.3 (1 of 3, held from 200; Kaplan–Meier median > 300)" in report.verdict(
+        s, "weight decay", 50
+    )
 
 
 def test_harder_needs_fewer_held_runs_or_separate_ranges():
@@ -94,3 +96,9 @@ def test_missing_names_the_runs_and_the_command():
     assert report.missing(["a"]).startswith("**1 run of this notebook is not computed yet**")
     text = report.missing(["a", "b", "c", "d"])
     assert "4 runs" in text and "`a`" in text and "1 more" in text and "make runs" in text
+
+
+def test_verdict_gives_each_settings_median_and_range_over_seeds():
+    late = [0.0, 0.2, 0.5, 0.995, 1.0]  # held from step 300
+    s = analysis.summarise(table(a=(1.0, [GROKS, late, late])), "wd")
+    assert "weight decay = 1 (300; 200–300) (steps to val held: median; range)" in report.verdict(s, "weight decay", 50)

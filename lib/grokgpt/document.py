@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import importlib.metadata
+import os
 import re
 import subprocess
 from datetime import UTC, datetime
@@ -101,6 +102,47 @@ def title_page(notebooks: list[nbformat.NotebookNode], paths: list[Path]) -> str
     )
 
 
+def _claims(nb: nbformat.NotebookNode) -> list[dict]:
+    """The claims an executed notebook displayed, in order."""
+    return [
+        item
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        for item in output.get("data", {}).get(claims.CLAIMS_MIME, [])
+    ]
+
+
+README_START, README_END = "<!-- claims: written by make report from reports/*.ipynb -->", "<!-- /claims -->"
+
+
+def readme_claims(paths: list[Path], base: Path) -> str:
+    """The README's results table: every claim of the executed notebooks, linked to its notebook (relative to
+    base, the README's folder)."""
+    rows = [
+        {
+            "claim": c["claim"],
+            "runs": c["runs"] or "–",
+            "seeds": c["seeds"],
+            "censored": c["censored"],
+            "notebook": f"[{p.stem}]({Path(os.path.relpath(p, base)).as_posix()})",
+        }  # fmt: skip
+        for p in paths
+        for c in _claims(nbformat.read(p, as_version=4))
+    ]
+    if not rows:
+        return "No claims yet: the runs are not computed (`make runs`)."
+    return report.markdown_table(pd.DataFrame(rows))
+
+
+def with_claims(readme: str, table: str) -> str:
+    """The README's text with the block between its claims markers replaced by table."""
+    start, end = readme.find(README_START), readme.find(README_END)
+    if start < 0 or end < start:
+        raise ValueError(f"the README has no claims block ({README_START} ... {README_END})")
+    return readme[: start + len(README_START)] + "\n\n" + table + "\n\n" + readme[end:]
+
+
 def summary(gathered: list[dict]) -> str:
     if not gathered:
         return "## Summary of claims\n\nNo claims yet: the runs are not computed (`make runs`)."
@@ -132,13 +174,12 @@ def build(paths: list[Path]) -> nbformat.NotebookNode:
     for number, nb in enumerate(notebooks, start=1):
         headings = _headings(nb, number)
         contents += headings
+        for item in _claims(nb):
+            section = next((h for h in headings if h[1].startswith(item["section"])), headings[0])
+            label = section[2][1:].replace("-", ".")  # anchor s2-1 is section 2.1
+            gathered.append({**item, "anchor": section[2], "label": label})
         for cell in nb.cells:
             if cell.cell_type == "code":
-                for output in cell.outputs:
-                    for item in output.get("data", {}).get(claims.CLAIMS_MIME, []):
-                        section = next((h for h in headings if h[1].startswith(item["section"])), headings[0])
-                        number = section[2][1:].replace("-", ".")  # anchor s2-1 is section 2.1
-                        gathered.append({**item, "anchor": section[2], "label": number})
                 cell.outputs = [o for o in cell.outputs if _keep(o)]
                 for output in cell.outputs:
                     text = output.get("data", {}).get("text/markdown", "")

@@ -3,6 +3,7 @@
     python -m grokgpt.pipeline run notebooks/01_overfit.ipynb reports/01_overfit.ipynb -p max_iters 500
     python -m grokgpt.pipeline html reports/report.html reports/0*.ipynb
     python -m grokgpt.pipeline pdf reports/report.html reports/report.pdf
+    python -m grokgpt.pipeline readme README.md reports/0*.ipynb
 
 `run` passes everything after the two paths to papermill (`-p name value`, `-y yaml`) and replaces the output
 only when every cell succeeded: a failing notebook exits 1 and leaves the previous report in place (its partial
@@ -139,6 +140,20 @@ def export_pdf(html: Path, output: Path) -> None:
     atomic_write(output, lambda tmp: HTML(filename=str(html)).write_pdf(tmp, stylesheets=[page]))
 
 
+def update_readme(readme: Path, paths: list[Path]) -> bool:
+    """Write the executed notebooks' claims into the README's results table. Only notebooks that ran with the
+    registry's parameters speak for the study: with any papermill parameters the README is left as it is (False)."""
+    notebooks = {p: nbformat.read(p, as_version=4) for p in paths}
+    tuned = [p.stem for p, nb in notebooks.items() if nb.metadata.get("papermill", {}).get("parameters")]
+    if tuned:
+        print(f"pipeline readme: {readme} left as it is: {', '.join(tuned)} ran with parameters", file=sys.stderr)
+        return False
+    text = document.with_claims(readme.read_text(encoding="utf-8"), document.readme_claims(paths, readme.parent))
+    if text != readme.read_text(encoding="utf-8"):
+        atomic_write(readme, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m grokgpt.pipeline", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -152,6 +167,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("pdf", help="render the HTML report to PDF")
     p.add_argument("html", type=Path)
     p.add_argument("output", type=Path)
+    p = sub.add_parser("readme", help="write the executed notebooks' claims into the README's results table")
+    p.add_argument("readme", type=Path)
+    p.add_argument("notebooks", type=Path, nargs="+")
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
         return execute(args.source, args.output, rest, publish=args.publish)
@@ -160,6 +178,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "html":
             export_html(args.notebooks, args.output)
+        elif args.command == "readme":
+            update_readme(args.readme, args.notebooks)
         else:
             export_pdf(args.html, args.output)
     except (OSError, ValueError) as err:  # a missing or damaged notebook, an unwritable output

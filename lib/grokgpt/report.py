@@ -82,13 +82,14 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
     parts = []
     if len(every):
         ranked = every.sort_values("median_held")
-        listing = ", ".join(f"{label(r.Index)} ({steps(r.median_held)})" for r in ranked.itertuples())
-        parts.append(f"every run held grokking with {name} = {listing} (median steps to val held)")
+        listing = ", ".join(f"{label(r.Index)} ({held_range(r)})" for r in ranked.itertuples())
+        parts.append(f"every run held grokking with {name} = {listing} (steps to val held: median; range)")
     if len(some):
         parts.append(
             "some did with "
             + ", ".join(
-                f"{name} = {label(r.Index)} ({r.held} of {r.runs}; median {steps(r.median_held, r.budget)})"
+                f"{name} = {label(r.Index)} ({r.held} of {r.runs}, held from {span(pd.Series([r.min_held, r.max_held]))}; "
+                f"Kaplan–Meier median {steps(r.median_held, r.budget)})"
                 for r in some.itertuples()
             )
         )
@@ -109,6 +110,12 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
         )
     sentence = "; ".join(parts) or f"no runs for {name} yet"
     return sentence[0].upper() + sentence[1:] + "."
+
+
+def held_range(row) -> str:
+    """`2,000; 1,800–2,300`: a summary row's median step to val held and the range over its seeds."""
+    spread = "" if row.min_held == row.max_held else f"; {steps(row.min_held)}–{steps(row.max_held)}"
+    return steps(row.median_held) + spread
 
 
 def stability(summary: pd.DataFrame, name: str) -> str:
