@@ -146,3 +146,17 @@ def test_root_is_the_project_when_started_in_notebooks(tmp_path, monkeypatch):
     assert store.root() == tmp_path
     monkeypatch.chdir(tmp_path / "lib")
     assert store.root() == tmp_path / "lib"
+
+
+def test_each_ablation_changes_only_the_knob_it_names():
+    """05's groups differ from the baseline in their own knobs only: Grokfast is on in (e)'s arm and nowhere else
+    (its parameters share TrainConfig's field names, so a careless registry would switch it on everywhere)."""
+    groups = experiments.plan("05_ablations")
+    base = experiments.PARAMETERS["05_ablations"]
+    for name, specs in groups.items():
+        lambs = {s.train.grokfast_lamb for s in specs}
+        assert lambs == ({0.0, base["grokfast_lamb"]} if name == "grokfast" else {0.0}), name
+        if name not in ("weight_decay", "phase", "grokfast"):
+            assert {s.train.weight_decay for s in specs} == {base["weight_decay"]}, name
+        if name != "warmup_steps":
+            assert {s.train.warmup_steps for s in specs} == {base["warmup_steps"]}, name

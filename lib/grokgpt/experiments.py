@@ -130,7 +130,7 @@ def _grokking(q: dict) -> dict[str, list[Spec]]:
 
 
 def _ablations(q: dict) -> dict[str, list[Spec]]:
-    model, base = _model(q), _train(q)
+    model, base = _model(q), _train(q, grokfast_lamb=0.0)  # the grokfast_* parameters are (e)'s arm, not the baseline's
 
     def cell(frac: float = q["train_frac"], **train) -> list[Spec]:  # the baseline with some settings changed
         data = ModularConfig(p=q["p"], ops=q["op"], fractions=(frac, 1 - frac))

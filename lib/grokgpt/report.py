@@ -68,13 +68,15 @@ def summary_table(summary: pd.DataFrame) -> pd.DataFrame:
 
 
 def label(value) -> str:
-    """A setting's value as the report prints it: 0.5, 1e-05, 'wd 1, λ 2'."""
+    """A setting's value as the report prints it: 0.5, 1e-05, 'weight decay 1 + Grokfast'."""
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
 def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
     """One paragraph from a summary: which settings held grokking in every run (fastest by median), which in some,
-    which in none; "did not grok" only where the budget was at least DECIDING_FACTOR × the baseline's median."""
+    which in none; "did not grok" only where the budget was at least DECIDING_FACTOR × the baseline's median.
+    An empty name lists the values alone (when they name themselves: "weight decay 1 + Grokfast")."""
+    named = f"{name} = " if name else ""
     every = summary[summary["held"] == summary["runs"]]
     some = summary[(summary["held"] > 0) & (summary["held"] < summary["runs"])]
     none = summary[summary["held"] == 0]
@@ -83,12 +85,12 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
     if len(every):
         ranked = every.sort_values("median_held")
         listing = ", ".join(f"{label(r.Index)} ({held_range(r)})" for r in ranked.itertuples())
-        parts.append(f"every run held grokking with {name} = {listing} (steps to val held: median; range)")
+        parts.append(f"every run held grokking with {named}{listing} (steps to val held: median; range)")
     if len(some):
         parts.append(
             "some did with "
             + ", ".join(
-                f"{name} = {label(r.Index)} ({r.held} of {r.runs}, held from {span(pd.Series([r.min_held, r.max_held]))}; "
+                f"{named}{label(r.Index)} ({r.held} of {r.runs}, held from {span(pd.Series([r.min_held, r.max_held]))}; "
                 f"Kaplan–Meier median {steps(r.median_held, r.budget)})"
                 for r in some.itertuples()
             )
@@ -98,17 +100,17 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
     if len(found):
         unfit = found[found["fitted"] == 0]
         parts.append(
-            f"none did with {name} = {', '.join(map(label, found.index))} within {found['min_budget'].min():,} steps, "
+            f"none did with {named}{', '.join(map(label, found.index))} within {found['min_budget'].min():,} steps, "
             f"at least {analysis.DECIDING_FACTOR}× the baseline's median of {steps(baseline_median)}"
             + (f" (with {', '.join(map(label, unfit.index))} train accuracy did not reach 99% either)" if len(unfit) else "")
         )  # fmt: skip
     if len(undecided):
         parts.append(
-            f"with {name} = {', '.join(map(label, undecided.index))} no run held within its budget, which does not "
+            f"with {named}{', '.join(map(label, undecided.index))} no run held within its budget, which does not "
             f"make 'did not grok' a finding (that needs {analysis.MIN_SEEDS} seeds and a budget of at least "
             f"{analysis.DECIDING_FACTOR}× the baseline's median)"
         )
-    sentence = "; ".join(parts) or f"no runs for {name} yet"
+    sentence = "; ".join(parts) or f"no runs for {name or 'these settings'} yet"
     return sentence[0].upper() + sentence[1:] + "."
 
 
