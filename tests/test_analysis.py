@@ -90,6 +90,12 @@ def test_recitals_count_the_falls_after_the_first_exact_recital():
     assert pd.isna(t.at["b", "first_exact"]) and t.at["b", "final_acc"] == 0.5
 
 
+def test_a_loss_spike_is_ten_times_the_lowest_loss_before_it():
+    m = long_metrics("a", [0.5, 0.99, 0.999, 0.95, 0.999, 0.98], [])  # losses 0.5, 0.01, 0.001, 0.05, 0.001, 0.02
+    assert analysis.recitals(m).at[0, "spikes"] == 2  # 0.05 and 0.02 against the lowest before them, 0.001
+    assert analysis.recitals(long_metrics("b", [0.5, 0.9, 0.99, 0.95], [])).at[0, "spikes"] == 0  # 0.05 < 10 × 0.01
+
+
 def test_leakage_counts_shared_and_repeated_lines():
     splits = {
         "train": [(1, "+", 2, 3), (1, "+", 2, 3)],

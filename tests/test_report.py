@@ -102,3 +102,19 @@ def test_verdict_gives_each_settings_median_and_range_over_seeds():
     late = [0.0, 0.2, 0.5, 0.995, 1.0]  # held from step 300
     s = analysis.summarise(table(a=(1.0, [GROKS, late, late])), "wd")
     assert "weight decay = 1 (300; 200–300) (steps to val held: median; range)" in report.verdict(s, "weight decay", 50)
+
+
+def test_spikes_name_the_settings_free_of_them():
+    calm = long_metrics("calm", [0.5, 0.99, 1.0, 1.0], [])
+    spiky = long_metrics("spiky", [0.5, 1.0, 0.99, 0.5], [])  # a first perfect recital, then a fall and a spike
+    m = pd.concat([calm.assign(setting="constant, lr 0.003", lr=0.003, seed=0),
+                   spiky.assign(setting="constant, lr 0.01", lr=0.01, seed=0)])  # fmt: skip
+    t = analysis.recitals(m, keep=["setting", "lr", "seed"])
+    text = report.spikes(t, 0.003, 0.01)
+    assert "per setting: constant, lr 0.003: 0; constant, lr 0.01: 2." in text
+    assert text.endswith("at lr 0.003 none does: the lower learning rate removes them, with either schedule.")
+    mixed = report.spikes(t, 0.01, 0.003)  # the other way round: the verdict lists what is clean
+    assert mixed.endswith("Free of spikes and falls, and perfect at the end: constant, lr 0.003.")
+    first, second = claims.overfit(t, 0.003, 1, "I", 100)
+    assert "in 1 of 1 run" in first["claim"] and first["runs"] == 1
+    assert "constant, lr 0.01: 2 and 2" in second["claim"] and second["runs"] == 2

@@ -164,13 +164,18 @@ def power_law(x, y) -> tuple[float, float]:
     return float(math.exp(log_a)), float(b)
 
 
+SPIKE = 10  # a loss spike: an evaluation whose loss is this many times the lowest before it
+
+
 def recitals(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFrame:
     """01's table, one row per run of a sentence: the first step with every character right (first_exact), the
-    final accuracy, the evaluations after first_exact that fell below 100% (falls) and the lowest of them."""
+    final accuracy, the evaluations after first_exact that fell below 100% (falls) and the lowest of them, and the
+    loss spikes: evaluations whose loss is more than SPIKE × the lowest loss evaluated before them."""
     rows = []
     for run, m in metrics.groupby("run", sort=False):
         first = reached(m, "train", 1.0)
-        after = _series(m, "train").query("step > @first") if first is not None else m.iloc[:0]
+        train = _series(m, "train")
+        after = train.query("step > @first") if first is not None else m.iloc[:0]
         rows.append(
             {
                 **{k: m[k].iloc[0] for k in keep or []},
@@ -179,6 +184,7 @@ def recitals(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFra
                 "final_acc": float(_series(m, "train")["acc"].iloc[-1]),
                 "falls": int((after["acc"] < 1).sum()),
                 "lowest_after": float(after["acc"].min()) if len(after) else 1.0,
+                "spikes": int((train["loss"] > SPIKE * train["loss"].cummin().shift()).sum()),
             }
         )
     return pd.DataFrame(rows)

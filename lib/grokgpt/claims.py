@@ -55,21 +55,25 @@ def grokking(table: pd.DataFrame, window: int, section: str, by: str = "train_fr
     return out
 
 
-def overfit(recitals: pd.DataFrame, n_layer: int, recited: str | None, eval_every: int) -> list[dict]:
-    """01: the sentence is memorised (and recited, if `recited` names the prompt it was recited from), and how
-    often accuracy fell back after the first perfect recital."""
-    exact = recitals[recitals["final_acc"] == 1]
+def overfit(recitals: pd.DataFrame, lr: float, n_layer: int, recited: str | None, eval_every: int) -> list[dict]:
+    """01: at learning rate lr the sentence is memorised (and recited, if `recited` names the prompt it was recited
+    from); and, per setting, the loss spikes and how often accuracy fell back after the first perfect recital."""
+    base = recitals[recitals["lr"] == lr]
+    exact = base[base["final_acc"] == 1]
     n, seeds = len(recitals), recitals["seed"].nunique()
-    falls = ", ".join(f"{k}: {int(g.falls.sum())}" for k, g in recitals.groupby("schedule"))
+    each = "; ".join(
+        f"{k}: {int(g.spikes.sum())} and {int(g.falls.sum())}" for k, g in recitals.groupby("setting", sort=False)
+    )
     return [
         claim(
-            f"A {n_layer}-layer GPT predicts every character of the sentence at the end of training in "
-            f"{report.count(len(exact), n)}" + (f"; the checkpoint recites it from {recited!r}" if recited else ""),
-            n, seeds, "accuracy 1.0 at the last evaluation", n - len(exact), "Training",
+            f"At lr {lr:g} a {n_layer}-layer GPT predicts every character of the sentence at the end of training in "
+            f"{report.count(len(exact), len(base))}" + (f"; the checkpoint recites it from {recited!r}" if recited else ""),
+            len(base), base["seed"].nunique(), "accuracy 1.0 at the last evaluation", len(base) - len(exact), "Training",
         ),
         claim(
-            f"After the first perfect recital, accuracy fell below 100% in {int(recitals.falls.sum())} evaluations ({falls})",
-            n, seeds, f"every evaluation, {eval_every} steps apart", 0, "Training",
+            f"Loss spikes (over {analysis.SPIKE}× the lowest loss before) and falls below 100% after the first "
+            f"perfect recital, per setting: {each}",
+            n, seeds, f"every evaluation, {eval_every} steps apart", 0, "Loss spikes",
         ),
     ]  # fmt: skip
 

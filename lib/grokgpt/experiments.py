@@ -34,7 +34,8 @@ _RUNNING = dict(device="auto", jobs=0, force=False)  # where and how missing run
 PARAMETERS: dict[str, dict] = {
     "01_overfit": dict(
         text="I love machine learning", prompt="I", n_layer=1, n_head=2, n_embd=32, block_size=16, batch_size=1,
-        max_iters=5000, lr=3e-3, weight_decay=0.0, eval_every=100, seeds=[0, 1, 2], compare_cosine=True, **_RUNNING,
+        max_iters=5000, lr=3e-3, weight_decay=0.0, eval_every=100, seeds=[0, 1, 2], compare_cosine=True, spike_lr=1e-2,
+        **_RUNNING,
     ),
     "02_data": dict(primes=[97, 113], ops="+-", fractions=[0.4, 0.4, 0.2], samples=5000, seed=0, write_files=True),
     "03_warmup": dict(
@@ -80,11 +81,18 @@ def _overfit(q: dict) -> dict[str, list[Spec]]:
     data = SentenceConfig(text=q["text"], block_size=q["block_size"])
     base = _train(q, warmup_steps=0)
     schedules = [False, True] if q["compare_cosine"] else [False]
+    rates = [q["lr"]] + ([q["spike_lr"]] if q["spike_lr"] else [])  # the spike_lr groups show what the spikes are
     return {
-        ("cosine" if cosine else "constant"): [
-            Spec(data, replace(base, cosine=cosine, seed=s), _model(q), weights=s == q["seeds"][0] and not cosine)
+        ("cosine" if cosine else "constant") + ("" if lr == q["lr"] else f", lr {lr:g}"): [
+            Spec(
+                data,
+                replace(base, lr=lr, cosine=cosine, seed=s),
+                _model(q),
+                weights=s == q["seeds"][0] and not cosine and lr == q["lr"],
+            )  # fmt: skip
             for s in q["seeds"]
         ]
+        for lr in rates
         for cosine in schedules
     }
 

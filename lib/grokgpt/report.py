@@ -193,18 +193,36 @@ def harder(table: pd.DataFrame, by: str = "p") -> str:
 
 
 def overfit(table: pd.DataFrame) -> str:
-    """01: per schedule, how many runs predict every character at the end, when they first did, and how often the
+    """01: per setting, how many runs predict every character at the end, when they first did, and how often the
     accuracy fell back afterwards (the loss spikes)."""
     lines = []
-    for schedule, g in table.groupby("schedule"):
+    for setting, g in table.groupby("setting", sort=False):
         lines.append(
-            f"- **{schedule}**: every character right at the last step in {count(int((g['final_acc'] == 1).sum()), len(g))}"
+            f"- **{setting}**: every character right at the last step in {count(int((g['final_acc'] == 1).sum()), len(g))}"
             f" (final accuracy {span(g['final_acc'], accuracy)}); first all right at step {span(g['first_exact'])}; "
             f"afterwards accuracy fell below 100% in {int(g['falls'].sum())} evaluation{'s' if g['falls'].sum() != 1 else ''}"
             f" over {'the' if len(g) > 1 else 'that'} {count(len(g), len(g)).split(' of ', 1)[1]}"
             + (f", down to {g['lowest_after'].min():.3f}." if g["falls"].sum() else ".")
         )  # fmt: skip
     return "\n".join(lines)
+
+
+def spikes(table: pd.DataFrame, lr: float, spike_lr: float) -> str:
+    """01: the loss spikes of each setting, and whether the learning rate or the schedule removes spikes and falls."""
+    groups = dict(list(table.groupby("setting", sort=False)))
+    clean = {
+        k: g["spikes"].sum() == 0 and g["falls"].sum() == 0 and (g["final_acc"] == 1).all() for k, g in groups.items()
+    }
+    counts = "; ".join(f"{k}: {int(g['spikes'].sum())}" for k, g in groups.items())
+    base = [clean[k] for k, g in groups.items() if (g["lr"] == lr).all()]
+    high = [clean[k] for k, g in groups.items() if (g["lr"] == spike_lr).all()]
+    if base and high and all(base) and not any(high):
+        verdict = (f"At lr {spike_lr:g} every schedule has spikes, falls or an imperfect end; at lr {lr:g} none does: "
+                   "the lower learning rate removes them, with either schedule.")  # fmt: skip
+    else:
+        free = [k for k, ok in clean.items() if ok]
+        verdict = f"Free of spikes and falls, and perfect at the end: {' and '.join(free) if free else 'no setting'}."
+    return f"Loss spikes (evaluations whose loss is over {analysis.SPIKE}× the lowest before them), per setting: {counts}. {verdict}"
 
 
 # ----------------------------------------------------------------------------------------------------------------
