@@ -118,3 +118,12 @@ def test_spikes_name_the_settings_free_of_them():
     first, second = claims.overfit(t, 0.003, 1, "I", 100)
     assert "in 1 of 1 run" in first["claim"] and first["runs"] == 1
     assert "constant, lr 0.01: 2 and 2" in second["claim"] and second["runs"] == 2
+
+
+def test_seed_size_claims_no_explanation_its_runs_contradict():
+    t = table(a=(0, [NEVER, NEVER, NEVER]))
+    text = report.seed_size(t, 2000, 97, seed_accuracy=0.756)
+    assert "held 99% in 0 of 3 runs within 300 steps" in text and "ended at 0.100 (chance: 0.010)" in text
+    assert "below the seed report's 0.756 at this size" in text and "does not claim it" in text
+    assert "below" not in report.seed_size(t, 2000, 97, seed_accuracy=0.05)
+    assert "generalises from the seed's amount" in report.seed_size(table(a=(0, [GROKS])), 2000, 97)
