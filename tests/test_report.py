@@ -127,3 +127,17 @@ def test_seed_size_claims_no_explanation_its_runs_contradict():
     assert "below the seed report's 0.756 at this size" in text and "does not claim it" in text
     assert "below" not in report.seed_size(t, 2000, 97, seed_accuracy=0.05)
     assert "generalises from the seed's amount" in report.seed_size(table(a=(0, [GROKS])), 2000, 97)
+
+
+def test_the_seed_question_is_a_finding_only_beyond_the_trends_prediction():
+    never = table(a=(0, [NEVER, NEVER, NEVER]))  # censored at 300 steps
+    found = report.seed_question(never, None, 0.05, baseline_median=50)
+    assert "**it did not grok** within 300 steps, 6× the baseline's median: a finding" in found
+    predicted_far = report.seed_question(never, (10.0, -1.0), 0.05, baseline_median=50)  # 10 / 0.05 = 200 steps
+    assert (
+        "predicts 200 steps" in predicted_far and "**the seed's question stays open beyond 300 steps**" in predicted_far
+    )
+    predicted_near = report.seed_question(never, (1.0, -1.0), 0.05, baseline_median=50)  # 20 steps: 300 ≥ 4 × 20
+    assert "predicts 20 steps" in predicted_near and "a finding, not the budget" in predicted_near
+    assert "not yet make 'did not grok' a finding" in report.seed_question(never, None, 0.05, baseline_median=100)
+    assert "it groks" in report.seed_question(table(a=(0, [GROKS, GROKS, GROKS])), None, 0.05, 50)

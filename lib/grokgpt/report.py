@@ -400,33 +400,45 @@ def phase(summary: pd.DataFrame, baseline_median: float) -> str:
 def seed_question(
     table: pd.DataFrame, fitted: tuple[float, float] | None, fraction: float, baseline_median: float
 ) -> str:
-    """05 (f): did the seed report's setting grok when trained long, and what the fraction trend predicts."""
+    """05 (f): did the seed report's setting grok when trained long, and what the fraction trend predicts. "Did not
+    grok" is a finding only when the budget passes both tests: DECIDING_FACTOR × the baseline's median held step,
+    and DECIDING_FACTOR × the steps that the trend of (c) predicts at this fraction (when there is a trend)."""
     s = analysis.summarise(table.assign(_all=0), "_all")
     held, budget = table[~table["censored"]], int(table["budget"].min())
+    predicted = fitted[0] * fraction ** fitted[1] if fitted else None
     sentence = (
         f"Trained for up to {budget:,} steps, the seed's setting reached 99% train accuracy in "
         f"{count(int(table.train_reached.notna().sum()), len(table))} (step {span(table['train_reached'])}) and held "
         f"99% validation accuracy in **{count(len(held), len(table))}**"
     )
+    trend = (
+        f"the training-fraction trend of (c), extrapolated to {fraction:.3g} of the table, predicts {steps(predicted)} "
+        "steps (for the 1-layer preset of (c), beyond the fractions it was fitted on)"
+    )
     if len(held):
-        sentence += f", from step {span(held['val_held'])}: given the steps the seed report could not afford, it groks."
-    elif analysis.decided(s, baseline_median).iloc[0]:
-        sentence += (
-            f" (final {span(table['val_final'], accuracy)}): **it did not grok** within {budget:,} steps, "
-            f"{budget / baseline_median:.3g}× the baseline's median: a finding, not the budget."
+        sentence += f", from step {span(held['val_held'])}: given the steps the seed report could not afford, it groks"
+        return sentence + (f"; {trend}." if fitted else ".")
+    sentence += f" (final {span(table['val_final'], accuracy)})"
+    by_rule = bool(analysis.decided(s, baseline_median).iloc[0])
+    if by_rule and (predicted is None or budget >= analysis.DECIDING_FACTOR * predicted):
+        return sentence + (
+            f": **it did not grok** within {budget:,} steps, {budget / baseline_median:.3g}× the baseline's median"
+            + (f", and {trend}" if fitted else "")
+            + ": a finding, not the budget."
         )
-    else:
-        sentence += (
-            f" (final {span(table['val_final'], accuracy)}) within {budget:,} steps; with the baseline's median "
-            "unknown or too few seeds, that does not yet make 'did not grok' a finding."
+    if by_rule:
+        return sentence + (
+            f": it did not grok within {budget:,} steps, {budget / baseline_median:.3g}× the baseline's median; but "
+            f"{trend}, so a budget of {budget:,} cannot decide whether it groks later: **the seed's question stays "
+            f"open beyond {budget:,} steps**, and the trend says it would take about {predicted / budget:.2g}× longer."
         )
-    if fitted:
-        a, b = fitted
-        sentence += (
-            f" The training-fraction trend of (c), extrapolated to {fraction:.3g} of the table, predicts "
-            f"{a * fraction**b:,.0f} steps for the 1-layer preset of (c) (an extrapolation beyond the fitted range)."
-        )
-    return sentence
+    return sentence + (
+        f" within {budget:,} steps; with the baseline's median unknown or too few seeds, that does not yet make "
+        "'did not grok' a finding" + (f"; {trend}." if fitted else ".")
+    )
+
+
+SEED_EPOCHS = 60_000  # quoted from the seed report's division run (500 equations, batch 250)
 
 
 def limitations(table: pd.DataFrame, params: dict) -> str:
@@ -451,6 +463,11 @@ def limitations(table: pd.DataFrame, params: dict) -> str:
             "preset; the two are compared only through the baseline above.",
             f"- **Budget.** {count(int(table['censored'].sum()), len(table))} are censored at their budget of {budgets} "
             "steps; what they would do later is not known.",
+            f"- **The seed's question.** The seed report says it trained {SEED_EPOCHS:,} epochs; at batch "
+            f"{params['seed_batch_size']} of {params['seed_train_size']} equations that is "
+            f"{SEED_EPOCHS * params['seed_train_size'] // params['seed_batch_size']:,} steps if an epoch is one pass over "
+            f"its data. The runs of (f) go to {params['seed_max_steps']:,} steps, "
+            f"{params['seed_max_steps'] * params['seed_batch_size'] // params['seed_train_size']:,} such epochs.",
         ]
     )
 
