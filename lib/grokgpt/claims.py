@@ -42,7 +42,7 @@ def grokking(table: pd.DataFrame, window: int, section: str, by: str = "train_fr
         if not math.isnan(s.median_held):
             text = (
                 f"a / b mod p groks at training fraction {report.label(value)}: val held 99% in {report.count(s.held, s.runs)}, "
-                f"from step {report.steps(s.median_held)} (median), {report.delay(held, len(g))}"
+                f"from step {report.steps(s.median_held)} (median; {report.span(held['val_held'])}), {report.delay(held, len(g))}"
             )
         else:
             text = (
