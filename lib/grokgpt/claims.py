@@ -30,7 +30,7 @@ def bundle(items: list[dict]) -> dict:
 
 
 def held_criterion(window: int) -> str:
-    return f"val held: ≥ 99% at every evaluation from then on, for ≥ {window:,} steps"
+    return f"val ≥ 99% at every evaluation to the end, for ≥ {window:,} steps"
 
 
 def grokking(table: pd.DataFrame, window: int, section: str, by: str = "train_frac") -> list[dict]:
