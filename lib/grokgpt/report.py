@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+from pandas.io.formats.style import Styler
 
 from grokgpt import analysis
 
@@ -491,11 +492,12 @@ def _value(v) -> str:
     return f"{v:.3g}" if isinstance(v, float) else str(v)
 
 
-def settings(runs: list) -> pd.DataFrame:
-    """The settings of a notebook's runs, from their config.json: one row per setting, its value, or every value
-    it takes across the runs (rows: data, model, training, budget, seeds; the environment last)."""
-    rows = []
+def settings(runs: list) -> Styler:
+    """The settings of a notebook's runs, from their config.json, one row per group (data, model, training, budget,
+    seeds, then the environment): each setting with its value, or every value it takes across the runs."""
+    rows = {}
     for group, keys in SETTING_GROUPS.items():
+        items = []
         for key in keys:
             values = []
             for run in runs:
@@ -504,13 +506,16 @@ def settings(runs: list) -> pd.DataFrame:
                 if key in section and section[key] is not None:
                     values.append(_value(section[key]))
             if values:
-                distinct = sorted(set(values), key=lambda v: (len(v), v))
-                rows.append({"group": group, "setting": key, "value": ", ".join(distinct)})
+                items.append(f"{key} {', '.join(sorted(set(values), key=lambda v: (len(v), v)))}")
+        if items:
+            rows[group] = " · ".join(items)
     envs = sorted({f"torch {r.config['env']['torch']}, {r.config['env']['threads']} thread(s), {r.config['env']['device']}"
                    for r in runs if "env" in r.config})  # fmt: skip
-    rows.append({"group": "ran on", "setting": "environment", "value": "; ".join(envs)})
-    rows.append({"group": "ran on", "setting": "runs", "value": str(len(runs))})
-    return pd.DataFrame(rows).set_index(["group", "setting"])
+    rows["ran on"] = f"{len(runs)} runs; environment " + "; ".join(envs)
+    table = pd.DataFrame({"settings": rows})
+    return table.style.set_properties(**{"text-align": "left"}).set_table_styles(
+        [{"selector": "th", "props": "text-align: left"}]
+    )
 
 
 def markdown_table(table: pd.DataFrame) -> str:
