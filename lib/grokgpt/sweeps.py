@@ -71,8 +71,9 @@ def _compute(
     else:
         from distributed import Client, LocalCluster, as_completed
 
+        # any free port for the scheduler's web server, so that two sweeps at once (make runs, make test) never clash
         cluster = None if scheduler else LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
-                                                      dashboard_address=None)  # fmt: skip
+                                                      dashboard_address=":0")  # fmt: skip
         with Client(scheduler or cluster) as client:
             # Submit lazily, a few runs per worker at a time and in order, so that the longest runs start first and
             # a run that another process finished meanwhile is found instead of computed twice.
