@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from grokgpt import analysis, data
+from grokgpt import analysis, data, report
 
 
 def long_metrics(run, train, val, every=100, **settings):
@@ -115,3 +115,13 @@ def test_last_evaluation_takes_each_runs_own_last_step():
     last = analysis.last_evaluation(pd.concat([short, long]))
     assert sorted(last.groupby("run").step.unique().map(list).to_dict().items()) == [("long", [300]), ("short", [100])]
     assert last.set_index(["run", "split"]).at[("long", "val"), "acc"] == 0.9
+
+
+def test_train_accuracy_that_falls_back_is_counted_and_held_later():
+    m = long_metrics("a", [0.1, 1.0, 0.3, 1.0, 1.0, 1.0], [0.0, 0.1, 0.2, 0.995, 1.0, 1.0], stop_after=200,
+                     max_steps=500, eval_every=100)  # fmt: skip
+    t = analysis.crossings(m).set_index("run")
+    assert t.at["a", "train_reached"] == 100 and t.at["a", "train_collapses"] == 1 and t.at["a", "train_held"] == 300
+    assert t.at["a", "eval_every"] == 100 and t.at["a", "delay"] == 3.0  # val held 300 ÷ train reached 100
+    text = report.grokking(t.assign(train_frac=0.5).reset_index())
+    assert "reached 99% at step 100 but fell below 50% again in 1 of 1 run, and held 99% only from step 300" in text

@@ -134,7 +134,9 @@ def test_the_readme_gets_the_claims_of_notebooks_run_with_the_registrys_paramete
     capsys.readouterr()
     assert pipeline.main(["readme", str(readme), str(out)]) == 0
     text = readme.read_text()
-    assert "| It groks | 3 | 3 | 0 | [nb](reports/nb.ipynb) |" in text and "old" not in text and "More." in text
+    assert (
+        "| It groks | 3 | 3 | val held | 0 | [nb](reports/nb.ipynb) |" in text and "old" not in text and "More." in text
+    )
     readme.write_text("# No markers\n")
     assert pipeline.main(["readme", str(readme), str(out)]) == 2
     _one_line(capsys, "no claims block")

@@ -51,7 +51,7 @@ def test_harder_needs_fewer_held_runs_or_separate_ranges():
     assert "**not clearly harder**" in report.harder(overlap)
     fewer = table(a=(97, [GROKS, GROKS]), b=(113, [GROKS, NEVER])).rename(columns={"wd": "p"})
     assert "p = 113 is **harder** than p = 97" in report.harder(fewer)
-    assert "in 1 of 2 runs against 2 of 2 runs" in report.harder(fewer)
+    assert "in 1 of 2 runs with p = 113, from step 200 (200), against 2 of 2 runs with p = 97" in report.harder(fewer)
 
 
 def test_grokking_sentence_reports_medians_ranges_and_no_grokking():
@@ -141,3 +141,25 @@ def test_the_seed_question_is_a_finding_only_beyond_the_trends_prediction():
     assert "predicts 20 steps" in predicted_near and "a finding, not the budget" in predicted_near
     assert "not yet make 'did not grok' a finding" in report.seed_question(never, None, 0.05, baseline_median=100)
     assert "it groks" in report.seed_question(table(a=(0, [GROKS, GROKS, GROKS])), None, 0.05, 50)
+
+
+def test_overfit_counts_runs_that_never_recited_and_where_the_falls_were():
+    m = pd.concat([
+        long_metrics("a", [0.5, 1.0, 0.8, 1.0], []).assign(setting="s", seed=0),
+        long_metrics("b", [0.5, 1.0, 1.0, 1.0], []).assign(setting="s", seed=1),
+        long_metrics("c", [0.5, 0.6, 0.7, 0.8], []).assign(setting="s", seed=2),
+    ])  # fmt: skip
+    text = report.overfit(analysis.recitals(m, keep=["setting", "seed"]))
+    assert "first all right at step 100 (never in 1 of 3 runs)" in text
+    assert "fell below 100% in 1 evaluation, in 1 of 3 runs, down to 0.800." in text
+
+
+def test_progress_reads_the_weight_norm_and_key_share_against_val_held():
+    m = long_metrics("a", [0.1, 1.0, 1.0, 1.0, 1.0], [0.0, 0.2, 0.995, 1.0, 1.0], stop_after=200, max_steps=400)
+    m["weight_norm"] = [100.0, 60.0, 40.0, 45.0, 50.0] * 2  # lowest at step 200, where val held
+    t = analysis.crossings(m.assign(train_frac=0.5), keep=["train_frac"])
+    measures = pd.DataFrame({"run": "a", "step": [0, 100, 200, 300, 400], "key_share": [0.2, 0.25, 0.6, 0.7, 0.8]})
+    text = report.progress(t, m, measures)
+    assert "fell from 100 to its lowest, 40, at step 200, at or after the step at which validation held" in text
+    assert "ended at 50 (over 5% above its lowest in 1 of 1 run)" in text
+    assert "25% at train 99%, 60% when validation held and 80% at the end" in text

@@ -74,9 +74,10 @@ def last_evaluation(metrics: pd.DataFrame) -> pd.DataFrame:
 
 
 def crossings(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFrame:
-    """One row per run of a `runs.collect` table: train_reached, val_reached, val_held (NaN: censored), delay,
-    last_step, budget (max_steps), the val collapses and dips below 99% after val first reached it, the lowest val
-    accuracy after that, the final val accuracy and the seconds to val held. `keep` names settings to carry."""
+    """One row per run of a `runs.collect` table: train_reached, train_held, the train collapses after train first
+    reached 99%, val_reached, val_held (NaN: censored), delay, last_step, budget (max_steps), eval_every, the val
+    collapses and dips below 99% after val first reached it, the lowest val accuracy after that, the final val
+    accuracy and the seconds to val held. `keep` names settings to carry."""
     rows = []
     for run, m in metrics.groupby("run", sort=False):
         first = m.iloc[0]
@@ -90,11 +91,14 @@ def crossings(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFr
                 **{k: first[k] for k in keep or []},
                 "run": run,
                 "train_reached": train_reached,
+                "train_held": held(m, "train", window),
+                "train_collapses": len(collapses(m, "train")),
                 "val_reached": val_reached,
                 "val_held": val_held,
                 "delay": val_held / train_reached if val_held is not None and train_reached else math.nan,
                 "last_step": int(m["step"].max()),
                 "budget": int(first["max_steps"]) if "max_steps" in m else int(m["step"].max()),
+                "eval_every": int(first["eval_every"]) if "eval_every" in m else math.nan,
                 "collapses": len(collapses(m, "val")),
                 "dips": int(dips.sum()),
                 "lowest_after": float(after["acc"].min()) if len(after) else math.nan,
@@ -104,7 +108,7 @@ def crossings(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFr
         )
     out = pd.DataFrame(rows)
     out["censored"] = out["val_held"].isna()
-    return out.astype({"train_reached": "Float64", "val_reached": "Float64", "val_held": "Float64"})
+    return out.astype({k: "Float64" for k in ("train_reached", "train_held", "val_reached", "val_held")})
 
 
 def km_median(steps: pd.Series, censored: pd.Series, last: pd.Series) -> float:

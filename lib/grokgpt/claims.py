@@ -11,7 +11,7 @@ import math
 
 import pandas as pd
 
-from grokgpt import analysis, report
+from grokgpt import analysis, data, report
 
 CLAIMS_MIME = "application/vnd.grokgpt.claims+json"
 
@@ -25,7 +25,8 @@ def claim(text: str, n: int, seeds: int, criterion: str, censored: int, section:
 
 def bundle(items: list[dict]) -> dict:
     """A display bundle of a notebook's claims: a table in the notebook, and data the pipeline gathers."""
-    shown = report.markdown_table(pd.DataFrame(items).drop(columns="section")) if items else "No claims: no runs yet."
+    table = pd.DataFrame(items).drop(columns="section").replace({"runs": {0: "–"}}) if items else None
+    shown = report.markdown_table(table) if items else "No claims: no runs yet."
     return {CLAIMS_MIME: items, "text/markdown": "**What this notebook claims**\n\n" + shown}
 
 
@@ -79,24 +80,30 @@ def overfit(recitals: pd.DataFrame, lr: float, n_layer: int, recited: str | None
 
 
 def leak(table: pd.DataFrame) -> dict:
-    """02: the seed protocol's leak against the leak-free split's."""
+    """02: the seed protocol's leak, per prime, against the leak-free split's."""
     heldout = table.loc["seed"].query("split != 'train'")
-    primes = ", ".join(map(str, table.index.unique("p")))
+    shares = [f"{g.in_train.sum() / g.rows.sum():.1%} (p = {p})" for p, g in heldout.groupby("p")]
     return claim(
-        f"The seed report's sampling puts {heldout.in_train.sum() / heldout.rows.sum():.1%} of its val and test rows in "
-        f"train too (p = {primes}); the leak-free split has {int(table.loc['leak-free'].in_train.sum())}",
+        f"A draw of the seed report's sampling puts {' and '.join(shares)} of its val and test rows in train too; "
+        f"the leak-free split has {int(table.loc['leak-free'].in_train.sum())}",
         0, 1, "a row is leaked when the same line is in train", 0, "How much of val and test is already in train?",
     )  # fmt: skip
 
 
-def warmup(test: pd.DataFrame, table: pd.DataFrame, seed_report: dict[int, tuple[float, float]]) -> list[dict]:
-    """03: test accuracy of every run against the seed report's."""
+def warmup(
+    test: pd.DataFrame, table: pd.DataFrame, seed_report: dict[int, tuple[float, float]], seed_n_train: int
+) -> list[dict]:
+    """03: test accuracy of every run against the seed report's, with the training-set sizes of both."""
     good = test[test["acc"] >= analysis.THRESHOLD]
-    theirs = " and ".join(f"{seed_report[p][1]:.3f}" for p in sorted(test["p"].unique()) if p in seed_report)
+    primes = sorted(test["p"].unique())
+    theirs = " and ".join(f"{seed_report[p][1]:.3f}" for p in primes if p in seed_report)
+    sizes = test.drop_duplicates("p").sort_values("p")
+    trained = " and ".join(f"{data.train_size(r.p, r.ops, r.train_frac):,}" for r in sizes.itertuples())
     return [
         claim(
             f"a ± b mod p on the leak-free split: test accuracy ≥ 0.99 in {report.count(len(good), len(test))} "
-            f"(p = {', '.join(map(str, sorted(test['p'].unique())))}; the seed report: {theirs})",
+            f"(p = {', '.join(map(str, primes))}, trained on {trained} equations; the seed report: {theirs}, "
+            f"trained on {seed_n_train:,})",
             len(test), test["seed"].nunique(), "test accuracy at the last evaluation", int(table["censored"].sum()),
             "Final test loss and accuracy",
         )

@@ -135,6 +135,11 @@ def table(p: int, ops: str) -> list[Equation]:
     return [(a, op, b, OPS[op](a, b, p)) for op in ops for a in range(p) for b in range(op == "/", p)]
 
 
+def train_size(p: int, ops: str, fraction: float) -> int:
+    """The equations in the train split of the leak-free protocol at this training fraction (split_leak_free's)."""
+    return round(fraction * len(table(p, ops)))
+
+
 def split_leak_free(equations: list[Equation], fractions: tuple[float, ...], seed: int) -> dict[str, list[Equation]]:
     """Shuffle with a seeded generator and slice into train/val[/test]: every equation lands in one split."""
     check_fractions(fractions)

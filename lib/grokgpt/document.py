@@ -20,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from grokgpt import claims, report, runs, store
+from grokgpt import claims, experiments, report, runs, store
 
 TITLE = "grokgpt: a tiny GPT that overfits, learns modular arithmetic, and groks modular division"
 PACKAGES = ("torch", "numpy", "pandas", "matplotlib", "papermill", "nbconvert")
@@ -92,13 +92,22 @@ def title_page(notebooks: list[nbformat.NotebookNode], paths: list[Path]) -> str
     durations = [nb.metadata.get("papermill", {}).get("duration") or 0 for nb in notebooks]
     versions = ", ".join(f"{name} {importlib.metadata.version(name)}" for name in PACKAGES)
     n_runs, hours = _run_hours()
+    registry = experiments.every_spec()
+    absent = sum(runs.find(spec.name) is None for spec in registry)
+    complete = (
+        f"All {len(registry)} runs of the registry are in."
+        if not absent
+        else f"**{absent} of the registry's {len(registry)} runs are not computed yet** (`make runs`): the sections "
+        "that lack runs name them, and their claims rest on the runs they have."
+    )
     return (
         f"# {TITLE}\n\n"
         f"Generated {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `make report` from commit `{_commit()}`, with {versions}.\n\n"
         f"The {len(paths)} notebooks ran in {sum(durations):.0f} s ("
         + ", ".join(f"{p.stem} {d:.0f} s" for p, d in zip(paths, durations, strict=True))
         + f"); they analyse {n_runs} runs from `data/runs/`, whose training took {hours:.1f} hours in all "
-        "(`make runs`). Every result below is computed from those runs; the seed report's numbers are quoted from it."
+        "(`make runs`). Every result below is computed from those runs; the seed report's numbers are quoted from it. "
+        + complete
     )
 
 
@@ -124,9 +133,10 @@ def readme_claims(paths: list[Path], base: Path) -> str:
             "claim": c["claim"],
             "runs": c["runs"] or "–",
             "seeds": c["seeds"],
+            "criterion": c["criterion"],
             "censored": c["censored"],
             "notebook": f"[{p.stem}]({Path(os.path.relpath(p, base)).as_posix()})",
-        }  # fmt: skip
+        }
         for p in paths
         for c in _claims(nbformat.read(p, as_version=4))
     ]
