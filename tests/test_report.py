@@ -163,3 +163,16 @@ def test_progress_reads_the_weight_norm_and_key_share_against_val_held():
     assert "fell from 100 to its lowest, 40, at step 200, at or after the step at which validation held" in text
     assert "ended at 50 (over 5% above its lowest in 1 of 1 run)" in text
     assert "25% at train 99%, 60% when validation held and 80% at the end" in text
+
+
+def test_speedup_divides_medians_or_says_why_it_cannot():
+    late = [0.0, 0.2, 0.5, 0.995, 1.0]  # held from step 300
+    t = pd.concat([
+        table(a=(1.0, [late, late, late])).assign(grokfast_lamb=0.0),
+        table(b=(1.0, [GROKS, GROKS, GROKS])).assign(grokfast_lamb=2.0),
+        table(c=(0.0, [NEVER, NEVER, NEVER])).assign(grokfast_lamb=0.0),
+        table(d=(0.0, [NEVER, NEVER, NEVER])).assign(grokfast_lamb=2.0),
+    ]).rename(columns={"wd": "weight_decay"})  # fmt: skip
+    text = report.speedup(t)
+    assert "at weight decay 1 median 300 steps without and 200 with Grokfast: **1.5×**" in text
+    assert "at weight decay 0 neither held in most runs within 300 steps" in text

@@ -509,6 +509,31 @@ def seed_question(
 SEED_EPOCHS = 60_000  # quoted from the seed report's division run (500 equations, batch 250)
 
 
+def speedup(table: pd.DataFrame) -> str:
+    """05 (e): per weight decay, Grokfast's speed-up: the median step to val held without it over the median with it
+    (Kaplan–Meier medians, so censored runs count), or why there is none to compute."""
+    s = analysis.summarise(table, ["weight_decay", "grokfast_lamb"])
+    parts = []
+    for wd, g in s.groupby(level="weight_decay"):
+        off, on = g.iloc[0], g.iloc[-1]  # grokfast_lamb 0 sorts first
+        if len(g) < 2:
+            continue
+        if math.isnan(off.median_held) and math.isnan(on.median_held):
+            parts.append(
+                f"at weight decay {wd:g} neither held in most runs within {int(g['min_budget'].min()):,} steps"
+            )
+        elif math.isnan(on.median_held) or math.isnan(off.median_held):
+            with_it = "with" if math.isnan(off.median_held) else "only without"
+            parts.append(f"at weight decay {wd:g} most runs held only {with_it} Grokfast")
+        else:
+            parts.append(
+                f"at weight decay {wd:g} median {steps(off.median_held)} steps without and {steps(on.median_held)} with "
+                f"Grokfast: **{off.median_held / on.median_held:.2g}×**"
+            )
+    text = "; ".join(parts)
+    return f"Grokfast's speed-up (median steps to val held without ÷ with): {text}." if text else ""
+
+
 def limitations(table: pd.DataFrame, params: dict) -> str:
     """05: what this study cannot say, with its own numbers."""
     per_setting = table.groupby(["train_frac", "weight_decay", "warmup_steps", "grokfast_lamb"])["seed"].nunique()
