@@ -135,7 +135,7 @@ def export_pdf(html: Path, output: Path) -> None:
     logging.getLogger("weasyprint").setLevel(logging.ERROR)  # it warns about every CSS rule it ignores
     page = CSS(
         string="@page { size: A4; margin: 14mm 14mm 18mm; @bottom-center { content: 'page ' counter(page) ' of ' "
-        "counter(pages); font-size: 8pt; color: #555 } } body { font-size: 10pt } img { max-width: 100% }"
+        "counter(pages); font-size: 8pt; color: #555 } } body { font-size: 10pt } img { max-width: 100%; max-height: 120mm; object-fit: contain }"
     )
     atomic_write(output, lambda tmp: HTML(filename=str(html)).write_pdf(tmp, stylesheets=[page]))
 
