@@ -161,7 +161,11 @@ def test_progress_reads_the_weight_norm_and_key_share_against_val_held():
     measures = pd.DataFrame({"run": "a", "step": [0, 100, 200, 300, 400], "key_share": [0.2, 0.25, 0.6, 0.7, 0.8]})
     text = report.progress(t, m, measures)
     assert "fell from 100 to its lowest, 40, at step 200, at or after the step at which validation held" in text
-    assert "ended at 50 (over 5% above its lowest in 1 of 1 run)" in text
+    assert "; it then rose again in 1 of 1 run, to 50 at step 400; it ended at 50" in text
+    m["weight_norm"] = [100.0, 40.0, 60.0, 45.0, 44.0] * 2  # up 50% after its lowest, then back down
+    assert "rose again in 1 of 1 run, to 60 at step 200, and fell back by the end in 1 of 1 run" in report.progress(
+        t, m, measures
+    )
     assert "25% at train 99%, 60% when validation held and 80% at the end" in text
 
 

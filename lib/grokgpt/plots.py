@@ -64,6 +64,8 @@ def curves(
     their min to max; with each_run, every run gets its own thin line instead."""
     use_style()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots()
+    if logx:  # step 0 has no place on a log axis: the curves start at the first evaluation after it
+        metrics = metrics[metrics["step"] > 0]
     styles = sorted(metrics[style_by].unique()) if style_by else [None]
     for i, value in enumerate(styles):
         sub = metrics if value is None else metrics[metrics[style_by] == value]
@@ -71,13 +73,11 @@ def curves(
             label = split if value is None else f"{split}, {style_by} = {value}"
             if each_run:
                 for j, (_, run) in enumerate(rows.groupby("run", sort=False)):
-                    ax.plot(run["step"].clip(lower=1 if logx else None), run[metric], LINESTYLES[i % len(LINESTYLES)],
+                    ax.plot(run["step"], run[metric], LINESTYLES[i % len(LINESTYLES)],
                             color=SPLIT_COLORS.get(split), lw=0.9, alpha=0.8, label=None if j else label)  # fmt: skip
                 continue
             stats = rows.groupby("step")[metric].agg(["median", "min", "max"])
             steps = stats.index.to_numpy()
-            if logx:  # step 0 has no place on a log axis; plot it at 1
-                steps = steps.clip(min=1)
             color = SPLIT_COLORS.get(split)
             ax.plot(steps, stats["median"], LINESTYLES[i % len(LINESTYLES)], color=color, label=label, lw=1.4)
             if (stats["min"] != stats["max"]).any():
@@ -126,7 +126,9 @@ def progress(metrics: pd.DataFrame, key_share: pd.DataFrame, by: str, title: str
     values = sorted(metrics[by].unique(), reverse=True)
     fig, axes = plt.subplots(3, len(values), figsize=(4.4 * len(values), 7.2), squeeze=False, sharex=True,
                              sharey="row", layout="constrained")  # fmt: skip
-    measures = metrics[metrics["split"] == "train"].merge(key_share, on=["run", "step"], how="left")
+    measures = metrics[(metrics["split"] == "train") & (metrics["step"] > 0)].merge(
+        key_share, on=["run", "step"], how="left"
+    )
     for j, value in enumerate(values):
         curves(metrics[metrics[by] == value], "acc", ax=axes[0, j], logx=True, each_run=True)
         axes[0, j].set(title=f"{by} = {value:g}", xlabel="")
@@ -134,7 +136,7 @@ def progress(metrics: pd.DataFrame, key_share: pd.DataFrame, by: str, title: str
             [("weight_norm", "total weight norm"), ("key_share", "key-frequency share")]
         ):
             for _, run in measures[measures[by] == value].groupby("run", sort=False):
-                axes[i + 1, j].plot(run["step"].clip(lower=1), run[column], color="tab:purple", lw=0.9, alpha=0.8)
+                axes[i + 1, j].plot(run["step"], run[column], color="tab:purple", lw=0.9, alpha=0.8)
             axes[i + 1, j].set(ylabel=label if j == 0 else "", xlabel="" if i == 0 else LABELS["step"], xscale="log")
     axes[0, 0].set_ylabel(LABELS["acc"])
     fig.suptitle(title)

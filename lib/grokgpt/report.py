@@ -347,6 +347,9 @@ def runs_table(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+REBOUND = 1.2  # the weight norm "rose again" when it climbed 20% above its lowest point
+
+
 def progress(table: pd.DataFrame, metrics: pd.DataFrame, measures: pd.DataFrame, by: str = "train_frac") -> str:
     """04: Nanda et al.'s progress measures read off every run, per value of `by`: where the total weight norm had its
     lowest point against the step at which validation held, what it did after, and the key-frequency share at train
@@ -355,17 +358,25 @@ def progress(table: pd.DataFrame, metrics: pd.DataFrame, measures: pd.DataFrame,
     for r in table.itertuples():
         norm = _series_of(metrics, r.run, "weight_norm")
         share = measures[measures["run"] == r.run].set_index("step")["key_share"]
+        later = norm.loc[norm.idxmin() :]
         rows.append({by: getattr(r, by), "start": norm.iloc[0], "lowest": norm.min(), "lowest_at": norm.idxmin(),
-                     "end": norm.iloc[-1], "before_held": not pd.isna(r.val_held) and norm.idxmin() < r.val_held,
+                     "peak": later.max(), "peak_at": later.idxmax(), "end": norm.iloc[-1], "before_held": not pd.isna(r.val_held) and norm.idxmin() < r.val_held,
                      "share_train": _at(share, r.train_reached), "share_held": _at(share, r.val_held), "share_end": share.iloc[-1]})  # fmt: skip
     lines = []
     for value, g in pd.DataFrame(rows).groupby(by, sort=False):
-        rose = int((g["end"] > 1.05 * g["lowest"]).sum())
+        rebound = g[g["peak"] > REBOUND * g["lowest"]]
+        fell = rebound[rebound["end"] < rebound["peak"] / REBOUND]
         lines.append(
             f"- **{label(value)}**: the weight norm fell from {span(g['start'], '{:.0f}'.format)} to its lowest, "
-            f"{span(g['lowest'], '{:.0f}'.format)}, at step {span(g['lowest_at'])}, {_before(g['before_held'])}, "
-            f"and ended at {span(g['end'], '{:.0f}'.format)}"
-            + (f" (over 5% above its lowest in {count(rose, len(g))})" if rose else "")
+            f"{span(g['lowest'], '{:.0f}'.format)}, at step {span(g['lowest_at'])}, {_before(g['before_held'])}"
+            + (
+                f"; it then rose again in {count(len(rebound), len(g))}, to {span(rebound['peak'], '{:.0f}'.format)} "
+                f"at step {span(rebound['peak_at'])}"
+                + (f", and fell back by the end in {count(len(fell), len(rebound))}" if len(fell) else "")
+                if len(rebound)
+                else ""
+            )
+            + f"; it ended at {span(g['end'], '{:.0f}'.format)}"
             + f". The key-frequency share was {span(g['share_train'], '{:.0%}'.format)} at train 99%, {span(g['share_held'], '{:.0%}'.format)} "
             f"when validation held and {span(g['share_end'], '{:.0%}'.format)} at the end."
         )
