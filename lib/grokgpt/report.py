@@ -630,10 +630,15 @@ def markdown_table(table: pd.DataFrame) -> str:
 
 def sweep_caption(table: pd.DataFrame, name: str) -> str:
     """The caption of a `plots.sweep` figure, with its counts."""
+    censored = int(table["censored"].sum())
     return (
         f"**Figure.** Steps to val held 99% (filled, one marker per seed) and to train 99% (crosses) for each {name}, "
-        f"{len(table)} runs; open red triangles are censored runs ({int(table['censored'].sum())}), drawn at their last "
-        "step: they had not held by then."
+        f"{len(table)} runs; "
+        + (
+            f"open red triangles are the {censored} censored runs, drawn at their last step: they had not held by then."
+            if censored
+            else "no run was censored."
+        )
     )
 
 
