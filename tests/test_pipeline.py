@@ -6,7 +6,7 @@ from pathlib import Path
 
 import nbformat
 
-from grokgpt import claims, document, pipeline, store
+from grokgpt import claims, document, experiments, pipeline, store
 
 
 def notebook(path, *sources):
@@ -140,3 +140,9 @@ def test_the_readme_gets_the_claims_of_notebooks_run_with_the_registrys_paramete
     readme.write_text("# No markers\n")
     assert pipeline.main(["readme", str(readme), str(out)]) == 2
     _one_line(capsys, "no claims block")
+
+
+def test_the_title_page_says_how_many_registry_runs_are_missing(in_tmp):
+    text = document.title_page([], [])
+    total = len(experiments.every_spec())
+    assert f"**{total} of the registry's {total} runs are not computed yet**" in text and "0 runs" in text
