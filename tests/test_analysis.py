@@ -81,6 +81,8 @@ def test_decided_needs_every_run_censored_three_seeds_and_four_times_the_baselin
 def test_power_law_recovers_a_known_fit():
     a, b = analysis.power_law([0.2, 0.4, 0.8], [3 * 0.2**-2, 3 * 0.4**-2, 3 * 0.8**-2])
     assert a == pytest.approx(3) and b == pytest.approx(-2)
+    assert analysis.log_r2([0.2, 0.4, 0.8], [3 * 0.2**-2, 3 * 0.4**-2, 3 * 0.8**-2], a, b) == pytest.approx(1)
+    assert analysis.log_r2([0.2, 0.4, 0.8], [10, 40, 10], 20, 0) < 0.1  # a flat line explains little of a peak
 
 
 def test_recitals_count_the_falls_after_the_first_exact_recital():

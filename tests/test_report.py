@@ -1,5 +1,7 @@
 """The sentences the notebooks display: built from tables, so they can be checked here."""
 
+import math
+
 import pandas as pd
 from test_analysis import long_metrics
 
@@ -141,6 +143,10 @@ def test_the_seed_question_is_a_finding_only_beyond_the_trends_prediction():
     assert "predicts 20 steps" in predicted_near and "a finding, not the budget" in predicted_near
     assert "not yet make 'did not grok' a finding" in report.seed_question(never, None, 0.05, baseline_median=100)
     assert "it groks" in report.seed_question(table(a=(0, [GROKS, GROKS, GROKS])), None, 0.05, 50)
+    fractions = pd.DataFrame({"median_held": [math.nan, 20.0], "min_budget": [300, 300]}, index=[0.1, 1.0])
+    below = report.seed_question(never, (1.0, -1.0), 0.05, baseline_median=50, fractions=fractions)  # 10 at 0.1
+    assert "at fraction 0.1 it predicts 10 steps, and no run there held within 300" in below
+    assert "**the seed's question stays open beyond 300 steps**" in below and "a finding" not in below
 
 
 def test_overfit_counts_runs_that_never_recited_and_where_the_falls_were():
@@ -180,3 +186,10 @@ def test_speedup_divides_medians_or_says_why_it_cannot():
     text = report.speedup(t)
     assert "at weight decay 1 median 300 steps without and 200 with Grokfast: **1.5×**" in text
     assert "at weight decay 0 neither held in most runs within 300 steps" in text
+
+
+def test_fit_names_the_fractions_it_rests_on_and_its_r2():
+    s = pd.DataFrame({"median_held": [float("nan"), 3 * 0.4**-2, 3 * 0.8**-2]}, index=[0.1, 0.4, 0.8])
+    text = report.fit(s, (3.0, -2.0))
+    assert text.startswith("Fitted through the medians of the 2 fractions where most runs held (0.4–0.8)")
+    assert "≈ 3 · fraction^-2, R² 1.00 on log–log axes." in text

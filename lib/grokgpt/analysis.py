@@ -162,6 +162,13 @@ def decided(summary: pd.DataFrame, baseline_median: float) -> pd.Series:
     return (summary["held"] == 0) & (summary["runs"] >= MIN_SEEDS) & long_enough
 
 
+def log_r2(x, y, a: float, b: float) -> float:
+    """R² of log y against the power law a · x^b: how much of the spread of log y the fit explains."""
+    log_y = np.log(np.asarray(y, dtype=float))
+    residual = log_y - np.log(a * np.asarray(x, dtype=float) ** b)
+    return float(1 - (residual**2).sum() / ((log_y - log_y.mean()) ** 2).sum())
+
+
 def power_law(x, y) -> tuple[float, float]:
     """Fit y = a · x^b by least squares on log–log axes; returns (a, b)."""
     b, log_a = np.polyfit(np.log(np.asarray(x, dtype=float)), np.log(np.asarray(y, dtype=float)), 1)

@@ -444,9 +444,15 @@ def baseline(base: pd.DataFrame, median: float) -> str:
     )  # fmt: skip
 
 
-def fit(params: tuple[float, float]) -> str:
+def fit(summary: pd.DataFrame, params: tuple[float, float]) -> str:
+    """The power law fitted through a summary's medians (by training fraction), the fractions it rests on, and how
+    well it fits them (R² of log steps)."""
     a, b = params
-    return f"Fitted through the medians: steps to val held ≈ {a:,.4g} · fraction^{b:.3g}."
+    known = summary["median_held"].dropna()
+    return (
+        f"Fitted through the medians of the {len(known)} fractions where most runs held ({span(pd.Series(known.index), label)}): "
+        f"steps to val held ≈ {a:,.4g} · fraction^{b:.3g}, R² {analysis.log_r2(known.index, known, a, b):.2f} on log–log axes."
+    )
 
 
 def phase(summary: pd.DataFrame, baseline_median: float) -> str:
@@ -477,14 +483,26 @@ def phase(summary: pd.DataFrame, baseline_median: float) -> str:
 
 
 def seed_question(
-    table: pd.DataFrame, fitted: tuple[float, float] | None, fraction: float, baseline_median: float
+    table: pd.DataFrame,
+    fitted: tuple[float, float] | None,
+    fraction: float,
+    baseline_median: float,
+    fractions: pd.DataFrame | None = None,
 ) -> str:
-    """05 (f): did the seed report's setting grok when trained long, and what the fraction trend predicts. "Did not
-    grok" is a finding only when the budget passes both tests: DECIDING_FACTOR × the baseline's median held step,
-    and DECIDING_FACTOR × the steps that the trend of (c) predicts at this fraction (when there is a trend)."""
+    """05 (f): did the seed report's setting grok when trained long, and what the fraction trend of (c) predicts
+    (`fractions`: (c)'s summary, to check the trend below the fractions it was fitted on). "Did not grok" is a
+    finding only when the budget is at least DECIDING_FACTOR × the baseline's median held step and, when there is a
+    trend, DECIDING_FACTOR × its prediction, and no fraction below its range contradicts it (no run held within a
+    budget longer than the fit predicts there)."""
     s = analysis.summarise(table.assign(_all=0), "_all")
     held, budget = table[~table["censored"]], int(table["budget"].min())
-    predicted = fitted[0] * fraction ** fitted[1] if fitted else None
+    a, b = fitted if fitted else (math.nan, math.nan)
+    predicted = a * fraction**b if fitted else None
+    contradicted = pd.DataFrame()
+    if fitted and fractions is not None and fractions["median_held"].notna().any():
+        lowest_fitted = fractions["median_held"].dropna().index.min()
+        below = fractions[(fractions.index < lowest_fitted) & fractions["median_held"].isna()]
+        contradicted = below[a * below.index.to_numpy(dtype=float) ** b < below["min_budget"]]
     sentence = (
         f"Trained for up to {budget:,} steps, the seed's setting reached 99% train accuracy in "
         f"{count(int(table.train_reached.notna().sum()), len(table))} (step {span(table['train_reached'])}) and held "
@@ -493,13 +511,22 @@ def seed_question(
     trend = (
         f"the training-fraction trend of (c), extrapolated to {fraction:.3g} of the table, predicts {steps(predicted)} "
         "steps (for the 1-layer preset of (c), beyond the fractions it was fitted on)"
+        + (
+            "; but below its range it is not borne out: at "
+            + ", ".join(f"fraction {label(f)} it predicts {steps(a * f**b)}" for f in contradicted.index)
+            + f" steps, and no run there held within {int(contradicted['min_budget'].min()):,}, so the steps needed "
+            "at the seed's size are likely more than it predicts"
+            if len(contradicted)
+            else ""
+        )
     )
     if len(held):
         sentence += f", from step {span(held['val_held'])}: given the steps the seed report could not afford, it groks"
         return sentence + (f"; {trend}." if fitted else ".")
     sentence += f" (final {span(table['val_final'], accuracy)})"
     by_rule = bool(analysis.decided(s, baseline_median).iloc[0])
-    if by_rule and (predicted is None or budget >= analysis.DECIDING_FACTOR * predicted):
+    trusted = fitted is not None and contradicted.empty
+    if by_rule and (predicted is None or trusted and budget >= analysis.DECIDING_FACTOR * predicted):
         return sentence + (
             f": **it did not grok** within {budget:,} steps, {budget / baseline_median:.3g}× the baseline's median"
             + (f", and {trend}" if fitted else "")
@@ -508,8 +535,8 @@ def seed_question(
     if by_rule:
         return sentence + (
             f": it did not grok within {budget:,} steps, {budget / baseline_median:.3g}× the baseline's median; but "
-            f"{trend}, so a budget of {budget:,} cannot decide whether it groks later: **the seed's question stays "
-            f"open beyond {budget:,} steps**, and the trend says it would take about {predicted / budget:.2g}× longer."
+            f"{trend}. So a budget of {budget:,} steps cannot decide whether it would grok later: **the seed's "
+            f"question stays open beyond {budget:,} steps**."
         )
     return sentence + (
         f" within {budget:,} steps; with the baseline's median unknown or too few seeds, that does not yet make "
