@@ -254,7 +254,8 @@ def phase(summary: pd.DataFrame, title: str = "") -> Figure:
                 continue
             r = summary.loc[(frac, wd)]
             text = f"{int(r.held)}/{int(r.runs)}" + ("" if math.isnan(r.median_held) else f"\n{r.median_held:,.0f}")
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="black")
+            dark = norm is not None and not math.isnan(r.median_held) and norm(r.median_held) > 0.6  # viridis_r
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
             if r.fitted == 0:
                 ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", lw=0, color="0.5"))
     ax.set_xticks(range(len(grid_.columns)), [f"{v:g}" for v in grid_.columns])
@@ -280,7 +281,7 @@ def fraction_fit(
     ax.vlines(fracs[known], summary["min_held"][known], summary["max_held"][known], color=SPLIT_COLORS["val"], lw=1)
     if (~known).any():
         ax.scatter(fracs[~known], summary["budget"][~known], marker="^", facecolors="none", edgecolors="tab:red",
-                   label="no median: most runs censored (at the budget)")  # fmt: skip
+                   label="no median: most runs did not hold (drawn at the budget)")  # fmt: skip
     lo = min([*fracs, extrapolate_to or fracs.min()])
     xs = pd.Series([lo, fracs.max()])
     ax.plot(xs, a * xs**b, color="grey", lw=1, ls="--", label=f"fit: {a:.3g} · fraction^{b:.3g}")
@@ -288,6 +289,9 @@ def fraction_fit(
         ax.scatter([extrapolate_to], [a * extrapolate_to**b], marker="*", s=80, color="grey",
                    label=f"fit at {extrapolate_to:.3g}: {a * extrapolate_to**b:,.0f} steps")  # fmt: skip
     ax.set(xscale="log", yscale="log", xlabel="training fraction", ylabel="steps", title=title)
+    ticks = sorted({*fracs, *([extrapolate_to] if extrapolate_to else [])})
+    ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks], fontsize=7)
+    ax.xaxis.set_minor_locator(plt.NullLocator())
     ax.legend(fontsize=7)
     return fig
 
