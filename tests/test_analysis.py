@@ -69,13 +69,21 @@ def test_kaplan_meier_median_accounts_for_censored_runs():
     assert analysis.km_median(pd.Series([1.0, 2.0, 3.0]), pd.Series([False] * 3), pd.Series([1, 2, 3])) == 2
 
 
-def test_decided_needs_every_run_censored_three_seeds_and_four_times_the_baselines_median():
+def test_decided_needs_every_run_censored_three_seeds_four_times_the_baselines_median_and_none_rising():
     s = pd.DataFrame(
-        {"held": [0, 0, 1, 0, 0], "runs": [3, 3, 3, 2, 3], "min_budget": [4000, 3999, 9999, 9999, 9999]},
-        index=["long", "short", "some held", "two seeds", "long"],
-    )
-    assert analysis.decided(s, 1000).tolist() == [True, False, False, False, True]
+        {"held": [0, 0, 1, 0, 0, 0], "runs": [3, 3, 3, 2, 3, 3], "min_budget": [4000, 3999, 9999, 9999, 9999, 9999],
+         "rising": [0, 0, 0, 0, 0, 1]},
+        index=["long", "short", "some held", "two seeds", "long", "still rising"],
+    )  # fmt: skip
+    assert analysis.decided(s, 1000).tolist() == [True, False, False, False, True, False]
     assert not analysis.decided(s, math.nan).any()  # no baseline median: nothing is decided
+
+
+def test_late_gain_is_the_rise_over_the_last_quarter():
+    m = long_metrics("a", [1.0] * 9, [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.1, 0.3, 0.6])  # steps 0..800: 0.1 at step 600
+    assert analysis.late_gain(m, "val") == pytest.approx(0.5)
+    t = analysis.crossings(m.assign(max_steps=800, seed=0), keep=["seed"])
+    assert analysis.summarise(t, "seed").at[0, "rising"] == 1
 
 
 def test_power_law_recovers_a_known_fit():
@@ -127,3 +135,12 @@ def test_train_accuracy_that_falls_back_is_counted_and_held_later():
     assert t.at["a", "eval_every"] == 100 and t.at["a", "delay"] == 3.0  # val held 300 ÷ train reached 100
     text = report.grokking(t.assign(train_frac=0.5).reset_index())
     assert "reached 99% at step 100 but fell below 50% again in 1 of 1 run, and held 99% only from step 300" in text
+
+
+def test_a_trend_needs_three_medians_each_over_three_runs():
+    s = pd.DataFrame({"median_held": [math.nan, 100.0, 25.0, 6.25, 5.0], "runs": [3, 3, 3, 3, 1]},
+                     index=[0.1, 0.2, 0.4, 0.8, 0.9])  # fmt: skip
+    assert list(analysis.trend_points(s).index) == [0.2, 0.4, 0.8]
+    a, b = analysis.trend(s)
+    assert b == pytest.approx(-2)
+    assert analysis.trend(s.iloc[:3]) is None  # two points always fit

@@ -133,14 +133,18 @@ def test_seed_size_claims_no_explanation_its_runs_contradict():
 
 def test_the_seed_question_is_a_finding_only_beyond_the_trends_prediction():
     never = table(a=(0, [NEVER, NEVER, NEVER]))  # censored at 300 steps
-    found = report.seed_question(never, None, 0.05, baseline_median=50)
-    assert "**it did not grok** within 300 steps, 6× the baseline's median: a finding" in found
+    no_trend = report.seed_question(never, None, 0.05, baseline_median=50)
+    assert "without a trend of (c)" in no_trend and "**the seed's question stays open beyond 300 steps**" in no_trend
     predicted_far = report.seed_question(never, (10.0, -1.0), 0.05, baseline_median=50)  # 10 / 0.05 = 200 steps
     assert (
         "predicts 200 steps" in predicted_far and "**the seed's question stays open beyond 300 steps**" in predicted_far
     )
     predicted_near = report.seed_question(never, (1.0, -1.0), 0.05, baseline_median=50)  # 20 steps: 300 ≥ 4 × 20
-    assert "predicts 20 steps" in predicted_near and "a finding, not the budget" in predicted_near
+    assert (
+        "predicts 20 steps" in predicted_near
+        and "**it did not grok** within 300 steps, 6× the baseline's median" in predicted_near
+    )
+    assert "a finding, not the budget" in predicted_near
     assert "not yet make 'did not grok' a finding" in report.seed_question(never, None, 0.05, baseline_median=100)
     assert "it groks" in report.seed_question(table(a=(0, [GROKS, GROKS, GROKS])), None, 0.05, 50)
     fractions = pd.DataFrame({"median_held": [math.nan, 20.0], "min_budget": [300, 300]}, index=[0.1, 1.0])
@@ -189,7 +193,15 @@ def test_speedup_divides_medians_or_says_why_it_cannot():
 
 
 def test_fit_names_the_fractions_it_rests_on_and_its_r2():
-    s = pd.DataFrame({"median_held": [float("nan"), 3 * 0.4**-2, 3 * 0.8**-2]}, index=[0.1, 0.4, 0.8])
+    s = pd.DataFrame({"median_held": [float("nan"), 3 * 0.4**-2, 3 * 0.8**-2], "runs": 3}, index=[0.1, 0.4, 0.8])
     text = report.fit(s, (3.0, -2.0))
-    assert text.startswith("Fitted through the medians of the 2 fractions where most runs held (0.4–0.8)")
+    assert text.startswith("Fitted through the medians of the 2 fractions where most of at least 3 runs held (0.4–0.8)")
     assert "≈ 3 · fraction^-2, R² 1.00 on log–log axes." in text
+
+
+def test_speedup_reports_where_validation_ended_when_neither_arm_held():
+    t = pd.concat([
+        table(c=(0.0, [NEVER, NEVER, NEVER])).assign(grokfast_lamb=0.0),
+        table(d=(0.0, [[0.0, 0.2, 0.5, 0.9]] * 3)).assign(grokfast_lamb=2.0),
+    ]).rename(columns={"wd": "weight_decay"})  # fmt: skip
+    assert "ended at 0.100 without Grokfast and 0.9 with it" in report.speedup(t)

@@ -25,6 +25,7 @@ THRESHOLD = 0.99  # "at 99%": reached and held
 COLLAPSE = 0.5  # "a fall below 50%" after reaching 99%
 DECIDING_FACTOR = 4  # a cell is "did not grok" only if tried for >= 4× the baseline's median held step ...
 MIN_SEEDS = 3  # ... on at least this many seeds
+RISING = 0.02  # ... and no censored run's validation accuracy rose by more than this over its last quarter
 
 
 def _series(metrics: pd.DataFrame, split: str) -> pd.DataFrame:
@@ -57,6 +58,16 @@ def collapses(metrics: pd.DataFrame, split: str, below: float = COLLAPSE, acc: f
     after = _series(metrics, split).query("step > @first")
     down = after["acc"] < below
     return after["step"][down & ~down.shift(fill_value=False)].astype(int).tolist()
+
+
+def late_gain(metrics: pd.DataFrame, split: str) -> float:
+    """How much `split` accuracy rose over the last quarter of the run: the last evaluation's accuracy minus the
+    accuracy at the last evaluation at or before 3/4 of the last step (NaN without evaluations)."""
+    m = _series(metrics, split)
+    if m.empty:
+        return math.nan
+    earlier = m[m["step"] <= 0.75 * m["step"].iloc[-1]]
+    return float(m["acc"].iloc[-1] - (earlier["acc"].iloc[-1] if len(earlier) else m["acc"].iloc[0]))
 
 
 def final(metrics: pd.DataFrame) -> pd.DataFrame:
@@ -103,6 +114,7 @@ def crossings(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFr
                 "dips": int(dips.sum()),
                 "lowest_after": float(after["acc"].min()) if len(after) else math.nan,
                 "val_final": float(_series(m, "val")["acc"].iloc[-1]) if (m["split"] == "val").any() else math.nan,
+                "val_gain": late_gain(m, "val"),
                 "seconds": float(m[m["step"] == val_held]["elapsed_s"].iloc[0]) if val_held is not None else math.nan,
             }
         )
@@ -144,6 +156,9 @@ def summarise(table: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
                 "train_reached": g["train_reached"].astype(float).median(),
                 "delay": g["delay"].median(),
                 "collapses": int(g["collapses"].sum()),
+                "rising": int((g["censored"] & (g["val_gain"] > RISING)).sum()),
+                "val_final_min": g["val_final"].min(),
+                "val_final_max": g["val_final"].max(),
                 "lowest_after": g["lowest_after"].min(),
                 "budget": int(g["budget"].max()),
                 "min_budget": int(g["budget"].min()),
@@ -156,10 +171,11 @@ def summarise(table: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
 
 def decided(summary: pd.DataFrame, baseline_median: float) -> pd.Series:
     """Per row of a summary: whether "did not grok" is a finding there, not a statement about the budget: every run
-    censored, at least MIN_SEEDS runs, and the shortest budget at least DECIDING_FACTOR × the baseline's median held
-    step (never, while the baseline has no median)."""
+    censored, at least MIN_SEEDS runs, the shortest budget at least DECIDING_FACTOR × the baseline's median held
+    step (never, while the baseline has no median), and no run still rising at the end (validation accuracy up by
+    more than RISING over the last quarter of its run)."""
     long_enough = summary["min_budget"] >= DECIDING_FACTOR * baseline_median  # False for a NaN median
-    return (summary["held"] == 0) & (summary["runs"] >= MIN_SEEDS) & long_enough
+    return (summary["held"] == 0) & (summary["runs"] >= MIN_SEEDS) & long_enough & (summary["rising"] == 0)
 
 
 def log_r2(x, y, a: float, b: float) -> float:
@@ -167,6 +183,18 @@ def log_r2(x, y, a: float, b: float) -> float:
     log_y = np.log(np.asarray(y, dtype=float))
     residual = log_y - np.log(a * np.asarray(x, dtype=float) ** b)
     return float(1 - (residual**2).sum() / ((log_y - log_y.mean()) ** 2).sum())
+
+
+def trend_points(summary: pd.DataFrame) -> pd.Series:
+    """The medians a fraction trend rests on: settings with a Kaplan–Meier median and at least MIN_SEEDS runs."""
+    return summary.loc[summary["median_held"].notna() & (summary["runs"] >= MIN_SEEDS), "median_held"]
+
+
+def trend(summary: pd.DataFrame) -> tuple[float, float] | None:
+    """The power law a · x^b through `trend_points` of a summary indexed by training fraction; None with fewer than
+    3 points (two points always fit a line)."""
+    points = trend_points(summary)
+    return power_law(points.index, points) if len(points) >= 3 else None
 
 
 def power_law(x, y) -> tuple[float, float]:

@@ -56,6 +56,7 @@ PARAMETERS: dict[str, dict] = {
         phase_fracs=[0.2, 0.3, 0.4, 0.5, 0.8], phase_weight_decays=[0.1, 0.3, 1.0, 3.0],
         grokfast_alpha=0.98, grokfast_lamb=2.0, grokfast_weight_decays=[0.0, 0.005, 1.0],
         seed_train_size=500, seed_batch_size=250, seed_n_layer=2, seed_max_steps=50000, seed_eval_every=500,
+        seed_stop_after=5000,
         **_RUNNING,
     ),
 }  # fmt: skip
@@ -145,7 +146,8 @@ def _ablations(q: dict) -> dict[str, list[Spec]]:
         return [Spec(replace(data, seed=s), replace(base, seed=s, **train), model) for s in q["seeds"]]
 
     n_seed = q["seed_train_size"] / len(table(q["p"], q["op"]))
-    seed_train = dict(batch_size=q["seed_batch_size"], max_steps=q["seed_max_steps"], eval_every=q["seed_eval_every"])
+    seed_train = dict(batch_size=q["seed_batch_size"], max_steps=q["seed_max_steps"], eval_every=q["seed_eval_every"],
+                      stop_after=q["seed_stop_after"])  # fmt: skip
     return {
         "warmup_steps": [s for w in q["warmups"] for s in cell(warmup_steps=w)],
         "weight_decay": [s for wd in q["weight_decays"] for s in cell(weight_decay=wd)],
@@ -210,6 +212,6 @@ PRESETS: dict[str, Spec] = {
     "sentence": plan("01_overfit")["constant"][0],
     "addsub": plan("03_warmup")["main"][0],
     "grokking": plan("04_grokking")["fraction 0.5"][0],
-    "ablation": plan("05_ablations")["warmup_steps"][3],
+    "ablation": next(s for s in plan("05_ablations")["warmup_steps"] if s.train.warmup_steps == 10),  # the baseline
     "seed_division": plan("05_ablations")["seed_question"][0],
 }

@@ -96,20 +96,37 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
                 for r in some.itertuples()
             )
         )
+    unfit = none[none["fitted"] == 0]  # nothing memorised, so nothing to grok: its own outcome
+    none = none[none["fitted"] > 0]
     found = none[decided.loc[none.index]]
-    undecided = none[~decided.loc[none.index]]
+    rising = none[~decided.loc[none.index] & (none["rising"] > 0)]
+    undecided = none[~decided.loc[none.index] & (none["rising"] == 0)]
+
+    def listed(rows: pd.DataFrame) -> str:
+        return ", ".join(map(label, rows.index))
+
     if len(found):
-        unfit = found[found["fitted"] == 0]
         parts.append(
-            f"none did with {named}{', '.join(map(label, found.index))} within {found['min_budget'].min():,} steps, "
-            f"at least {analysis.DECIDING_FACTOR}× the baseline's median of {steps(baseline_median)}"
-            + (f" (with {', '.join(map(label, unfit.index))} train accuracy did not reach 99% either)" if len(unfit) else "")
-        )  # fmt: skip
+            f"none did with {named}{listed(found)} within {found['min_budget'].min():,} steps, at least "
+            f"{analysis.DECIDING_FACTOR}× the baseline's median of {steps(baseline_median)}, with no run still rising "
+            "at the end: a finding"
+        )
+    if len(rising):
+        parts.append(
+            f"with {named}{listed(rising)} no run held within {rising['min_budget'].min():,} steps, but validation "
+            f"accuracy was still rising at the end in {count(int(rising['rising'].sum()), int(rising['runs'].sum()))} "
+            f"(up to {accuracy(rising['val_final_max'].max())}): not a finding, a longer budget may yet see it grok"
+        )
     if len(undecided):
         parts.append(
-            f"with {named}{', '.join(map(label, undecided.index))} no run held within its budget, which does not "
-            f"make 'did not grok' a finding (that needs {analysis.MIN_SEEDS} seeds and a budget of at least "
-            f"{analysis.DECIDING_FACTOR}× the baseline's median)"
+            f"with {named}{listed(undecided)} no run held within its budget, which does not make 'did not grok' a "
+            f"finding (that needs {analysis.MIN_SEEDS} seeds and a budget of at least {analysis.DECIDING_FACTOR}× the "
+            "baseline's median)"
+        )
+    if len(unfit):
+        parts.append(
+            f"with {named}{listed(unfit)} no run even fitted its training set (train accuracy never reached 99% within "
+            f"{unfit['min_budget'].min():,} steps): nothing was memorised, so there was nothing to grok"
         )
     sentence = "; ".join(parts) or f"no runs for {name or 'these settings'} yet"
     return sentence[0].upper() + sentence[1:] + "."
@@ -448,10 +465,21 @@ def fit(summary: pd.DataFrame, params: tuple[float, float]) -> str:
     """The power law fitted through a summary's medians (by training fraction), the fractions it rests on, and how
     well it fits them (R² of log steps)."""
     a, b = params
-    known = summary["median_held"].dropna()
+    known = analysis.trend_points(summary)
     return (
-        f"Fitted through the medians of the {len(known)} fractions where most runs held ({span(pd.Series(known.index), label)}): "
+        f"Fitted through the medians of the {len(known)} fractions where most of at least {analysis.MIN_SEEDS} runs "
+        f"held ({span(pd.Series(known.index), label)}): "
         f"steps to val held ≈ {a:,.4g} · fraction^{b:.3g}, R² {analysis.log_r2(known.index, known, a, b):.2f} on log–log axes."
+    )
+
+
+def fit_caption(summary: pd.DataFrame, fraction: float) -> str:
+    """The caption of `plots.fraction_fit`."""
+    return (
+        f"**Figure.** Kaplan–Meier median steps to val held per training fraction (dots; bars: the range over the seeds "
+        f"that held), {int(summary['runs'].sum())} runs on log–log axes; open triangles: fractions without a median (most "
+        f"runs did not hold), drawn at their budget; dashed: the power law fitted through the medians; star: where it "
+        f"puts the seed report's fraction, {fraction:.3g}."
     )
 
 
@@ -472,13 +500,16 @@ def phase(summary: pd.DataFrame, baseline_median: float) -> str:
                      f"{steps(every.at[fastest, 'median_held'])} steps")  # fmt: skip
     if len(some):
         parts.append(f"some runs held in {cells(some)}")
-    if decided.any():
-        parts.append(f"no run held in {cells(none[decided.loc[none.index]])}, a finding (≥ {analysis.MIN_SEEDS} seeds "
-                     f"and a budget ≥ {analysis.DECIDING_FACTOR}× the baseline's median)")  # fmt: skip
-    if len(none) > decided.sum():
-        parts.append(f"no run held in {cells(none[~decided.loc[none.index]])} either, which does not decide them")
-    if (summary["fitted"] == 0).any():
-        parts.append(f"train accuracy did not reach 99% in {cells(summary[summary.fitted == 0])}")
+    unfit, none = none[none["fitted"] == 0], none[none["fitted"] > 0]
+    found, open_ = none[decided.loc[none.index]], none[~decided.loc[none.index]]
+    if len(found):
+        parts.append(f"no run held in {cells(found)}, a finding (≥ {analysis.MIN_SEEDS} seeds, a budget ≥ "
+                     f"{analysis.DECIDING_FACTOR}× the baseline's median, no run still rising)")  # fmt: skip
+    if len(open_):
+        parts.append(f"no run held in {cells(open_)} either, which does not decide them (too few seeds, too short a "
+                     "budget, or validation still rising at the end)")  # fmt: skip
+    if len(unfit):
+        parts.append(f"no run fitted its training set in {cells(unfit)} (nothing memorised, nothing to grok)")
     return "Cells are (training fraction, weight decay): " + ("; ".join(parts) or "no runs yet") + "."
 
 
@@ -510,7 +541,8 @@ def seed_question(
     )
     trend = (
         f"the training-fraction trend of (c), extrapolated to {fraction:.3g} of the table, predicts {steps(predicted)} "
-        "steps (for the 1-layer preset of (c), beyond the fractions it was fitted on)"
+        "steps (for (c)'s preset: 1 layer and batch 512 against the seed's 2 layers and batch 250, and beyond the "
+        "fractions it was fitted on)"
         + (
             "; but below its range it is not borne out: at "
             + ", ".join(f"fraction {label(f)} it predicts {steps(a * f**b)}" for f in contradicted.index)
@@ -521,12 +553,12 @@ def seed_question(
         )
     )
     if len(held):
-        sentence += f", from step {span(held['val_held'])}: given the steps the seed report could not afford, it groks"
+        sentence += f", from step {span(held['val_held'])}: trained this long, it groks"
         return sentence + (f"; {trend}." if fitted else ".")
     sentence += f" (final {span(table['val_final'], accuracy)})"
     by_rule = bool(analysis.decided(s, baseline_median).iloc[0])
     trusted = fitted is not None and contradicted.empty
-    if by_rule and (predicted is None or trusted and budget >= analysis.DECIDING_FACTOR * predicted):
+    if by_rule and trusted and budget >= analysis.DECIDING_FACTOR * predicted:
         return sentence + (
             f": **it did not grok** within {budget:,} steps, {budget / baseline_median:.3g}× the baseline's median"
             + (f", and {trend}" if fitted else "")
@@ -535,8 +567,9 @@ def seed_question(
     if by_rule:
         return sentence + (
             f": it did not grok within {budget:,} steps, {budget / baseline_median:.3g}× the baseline's median; but "
-            f"{trend}. So a budget of {budget:,} steps cannot decide whether it would grok later: **the seed's "
-            f"question stays open beyond {budget:,} steps**."
+            + (f"{trend}. So" if fitted else "without a trend of (c) to say how long this size needs,")
+            + f" a budget of {budget:,} steps cannot decide whether it would grok later: **the seed's question stays "
+            f"open beyond {budget:,} steps**."
         )
     return sentence + (
         f" within {budget:,} steps; with the baseline's median unknown or too few seeds, that does not yet make "
@@ -549,24 +582,33 @@ SEED_EPOCHS = 60_000  # quoted from the seed report's division run (500 equation
 
 def speedup(table: pd.DataFrame) -> str:
     """05 (e): per weight decay, Grokfast's speed-up: the median step to val held without it over the median with it
-    (Kaplan–Meier medians, so censored runs count), or why there is none to compute."""
+    (Kaplan–Meier medians, so censored runs count), whether the ranges over seeds overlap, or, where neither arm has
+    a median, where validation accuracy ended in each."""
     s = analysis.summarise(table, ["weight_decay", "grokfast_lamb"])
     parts = []
     for wd, g in s.groupby(level="weight_decay"):
-        off, on = g.iloc[0], g.iloc[-1]  # grokfast_lamb 0 sorts first
         if len(g) < 2:
             continue
+        off, on = g.iloc[0], g.iloc[-1]  # grokfast_lamb 0 sorts first
         if math.isnan(off.median_held) and math.isnan(on.median_held):
+            ended = [span(pd.Series([r.val_final_min, r.val_final_max]), accuracy) for r in (off, on)]
             parts.append(
-                f"at weight decay {wd:g} neither held in most runs within {int(g['min_budget'].min()):,} steps"
+                f"at weight decay {wd:g} neither held in most runs within {int(g['min_budget'].min()):,} steps; "
+                f"validation accuracy ended at {ended[0]} without Grokfast and {ended[1]} with it"
             )
         elif math.isnan(on.median_held) or math.isnan(off.median_held):
             with_it = "with" if math.isnan(off.median_held) else "only without"
             parts.append(f"at weight decay {wd:g} most runs held only {with_it} Grokfast")
         else:
+            overlap = on.min_held <= off.max_held and off.min_held <= on.max_held
             parts.append(
                 f"at weight decay {wd:g} median {steps(off.median_held)} steps without and {steps(on.median_held)} with "
                 f"Grokfast: **{off.median_held / on.median_held:.2g}×**"
+                + (
+                    f" (the ranges over seeds overlap: {held_range(off)} without, {held_range(on)} with)"
+                    if overlap
+                    else ""
+                )
             )
     text = "; ".join(parts)
     return f"Grokfast's speed-up (median steps to val held without ÷ with): {text}." if text else ""
@@ -659,8 +701,8 @@ def sweep_caption(table: pd.DataFrame, name: str) -> str:
     """The caption of a `plots.sweep` figure, with its counts."""
     censored = int(table["censored"].sum())
     return (
-        f"**Figure.** Steps to val held 99% (filled, one marker per seed) and to train 99% (crosses) for each {name}, "
-        f"{len(table)} runs; "
+        f"**Figure.** Steps to val held 99% (filled, one marker per seed; the line joins their medians over the runs "
+        f"that held) and to train 99% (crosses; none where train never reached 99%) for each {name}, {len(table)} runs; "
         + (
             f"open red triangles are the {censored} censored runs, drawn at their last step: they had not held by then."
             if censored
