@@ -205,3 +205,11 @@ def test_speedup_reports_where_validation_ended_when_neither_arm_held():
         table(d=(0.0, [[0.0, 0.2, 0.5, 0.9]] * 3)).assign(grokfast_lamb=2.0),
     ]).rename(columns={"wd": "weight_decay"})  # fmt: skip
     assert "ended at 0.100 without Grokfast and 0.9 with it" in report.speedup(t)
+
+
+def test_verdict_flags_overlapping_ranges_and_too_few_seeds():
+    late = [0.0, 0.2, 0.5, 0.995, 1.0]  # held from step 300
+    s = analysis.summarise(table(a=(1.0, [GROKS, late, late]), b=(0.3, [late, GROKS, GROKS]), c=(3.0, [GROKS])), "wd")
+    text = report.verdict(s, "weight decay", 50)
+    assert "the ranges all overlap, so no difference between them is resolved" in text
+    assert "3 (200; 1 run, too few seeds)" in text

@@ -86,7 +86,11 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
     if len(every):
         ranked = every.sort_values("median_held")
         listing = ", ".join(f"{label(r.Index)} ({held_range(r)})" for r in ranked.itertuples())
-        parts.append(f"every run held grokking with {named}{listing} (steps to val held: median; range)")
+        overlap = len(every) > 1 and every["min_held"].max() <= every["max_held"].min()
+        parts.append(
+            f"every run held grokking with {named}{listing} (steps to val held: median; range"
+            + ("; the ranges all overlap, so no difference between them is resolved)" if overlap else ")")
+        )
     if len(some):
         parts.append(
             "some did with "
@@ -135,7 +139,8 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
 def held_range(row) -> str:
     """`2,000; 1,800–2,300`: a summary row's median step to val held and the range over its seeds."""
     spread = "" if row.min_held == row.max_held else f"; {steps(row.min_held)}–{steps(row.max_held)}"
-    return steps(row.median_held) + spread
+    few = f"; {row.runs} run{'s' if row.runs != 1 else ''}, too few seeds" if row.runs < analysis.MIN_SEEDS else ""
+    return steps(row.median_held) + spread + few
 
 
 def stability(summary: pd.DataFrame, name: str) -> str:
@@ -724,6 +729,6 @@ def cost_ratio(cheap: list, reference: list) -> str:
     threads = sorted({r.config["env"]["threads"] for r in cheap + reference})
     return (
         f"A step of this preset took {1000 * a:.3g} ms against {1000 * b:.3g} ms for 04's 2-layer preset "
-        f"(median over runs, evaluation included, {'/'.join(map(str, threads))} thread(s), wall-clock time as logged, "
+        f"(medians over {len(cheap)} and {len(reference)} runs, evaluation included, {'/'.join(map(str, threads))} thread(s), wall-clock time as logged, "
         f"so other jobs sharing the cores blur it): about **{b / a:.2g}× cheaper**."
     )
