@@ -488,6 +488,14 @@ def fit_caption(summary: pd.DataFrame, fraction: float) -> str:
     )
 
 
+def phase_caption(summary: pd.DataFrame) -> str:
+    """The caption of `plots.phase`, with the runs and seeds per cell."""
+    return (
+        f"**Figure.** {int(summary['runs'].sum())} runs, {span(summary['runs'], '{:.0f}'.format)} seeds a cell: each "
+        "cell gives the runs that held of those run and the Kaplan–Meier median step to val held (colour, log scale)."
+    )
+
+
 def phase(summary: pd.DataFrame, baseline_median: float) -> str:
     """05: the phase diagram in words: where every run held, where some, where none (and whether that is decided)."""
     decided = analysis.decided(summary, baseline_median)
