@@ -644,7 +644,8 @@ def limitations(table: pd.DataFrame, params: dict) -> str:
             f"{params['seed_eval_every']}); every step count here is a multiple of that, and a dip between two "
             "evaluations is not seen.",
             f"- **Held.** 'Held' means 99% at every evaluation for at least {params['stop_after']:,} steps to the end of "
-            "the run, which then stops: a dip after that would not be seen.",
+            f"the run ({params['seed_stop_after']:,} for the seed question's runs), which then stops: a dip after that "
+            "would not be seen.",
             f"- **Preset.** The ablations use {params['n_layer']} block(s) at lr {params['lr']:g}, 04 uses the paper "
             "preset; the two are compared only through the baseline above.",
             f"- **Budget.** {count(int(table['censored'].sum()), len(table))} are censored at their budget of {budgets} "
