@@ -7,6 +7,7 @@ colour in every figure (train blue, val orange, test green).
 from __future__ import annotations
 
 import math
+import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -221,8 +222,8 @@ def sweep(table: pd.DataFrame, by: str, title: str = "", logx: bool = False) -> 
                    edgecolors="tab:red", label="censored: val not held by the end of the run")  # fmt: skip
     medians = t["val_held"][held].astype(float).groupby(x[held]).median()
     ax.plot(medians.index, medians.to_numpy(), color=SPLIT_COLORS["val"], lw=1, alpha=0.6)
-    ax.set_xticks(range(len(categories)) if not numeric else categories, categories if not numeric else
-                  [f"{v:g}" for v in categories])  # fmt: skip
+    ax.set_xticks(range(len(categories)) if not numeric else categories,
+                  [textwrap.fill(str(v), 16) for v in categories] if not numeric else [f"{v:g}" for v in categories])  # fmt: skip
     ax.set(xlabel=by, ylabel="steps", title=f"{title} (n = {len(t)} runs)", yscale="log")
     if logx and numeric and any(v > 0 for v in categories):
         linthresh = min(v for v in categories if v > 0)
