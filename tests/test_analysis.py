@@ -77,6 +77,11 @@ def test_decided_needs_every_run_censored_three_seeds_four_times_the_baselines_m
     )  # fmt: skip
     assert analysis.decided(s, 1000).tolist() == [True, False, False, False, True, False]
     assert not analysis.decided(s, math.nan).any()  # no baseline median: nothing is decided
+    trend = analysis.predicted(s.assign(train_frac=[0.5, 0.5, 0.5, 0.5, 0.1, 0.5]).set_index("train_frac"), (500, -1))
+    slow = pd.Series(trend.to_numpy(), index=s.index)  # 1,000 steps at 0.5 (no more than the baseline), 5,000 at 0.1
+    assert analysis.decided(s, 1000, slow).tolist() == [True, False, False, False, False, False]
+    assert analysis.decided(s, 1000, slow.where(slow < 2000)).tolist() == analysis.decided(s, 1000).tolist()
+    assert analysis.predicted(s, None) is None
 
 
 def test_late_gain_is_the_rise_over_the_last_quarter():

@@ -41,6 +41,23 @@ def test_verdict_calls_did_not_grok_a_finding_only_with_a_long_enough_budget():
     assert "none did" not in report.verdict(two_seeds, "weight decay", baseline_median=50)
 
 
+def test_verdict_and_phase_decide_nothing_a_trend_says_the_budget_was_too_short_for():
+    t = table(a=(0.5, [GROKS, GROKS, GROKS]), b=(0.1, [NEVER, NEVER, NEVER])).rename(columns={"wd": "train_frac"})
+    s = analysis.summarise(t, "train_frac")
+    assert "none did with training fraction = 0.1" in report.verdict(s, "training fraction", 50)
+    slow = analysis.predicted(s, (10.0, -1.0))  # 100 steps at 0.1: a 300-step budget is under 4× that
+    text = report.verdict(s, "training fraction", 50, slow)
+    assert "none did" not in text and "does not make 'did not grok' a finding" in text
+    assert "4× what the fraction trend predicts there: 100 steps at 0.1)" in text
+    fast = analysis.predicted(s, (1.0, -1.0))  # 10 steps at 0.1: the baseline's median is the longer need
+    assert "none did with training fraction = 0.1 within 300 steps" in report.verdict(s, "training fraction", 50, fast)
+    cells = analysis.summarise(t.assign(wd=1.0), ["train_frac", "wd"])
+    assert "no run held in (0.1, 1), a finding" in report.phase(cells, 50, analysis.predicted(cells, (1.0, -1.0)))
+    text = report.phase(cells, 50, analysis.predicted(cells, (10.0, -1.0)))
+    assert "no run held in (0.1, 1) within 300 steps, which does not decide them" in text
+    assert "what (c)'s trend predicts at its fraction: 100 steps at 0.1)" in text
+
+
 def test_verdict_counts_partial_cells_with_censoring():
     s = analysis.summarise(table(a=(0.3, [GROKS, NEVER, NEVER])), "wd")
     assert "Some did with weight decay = 0.3 (1 of 3, held from 200; Kaplan–Meier median > 300)" in report.verdict(

@@ -169,12 +169,17 @@ def summarise(table: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     return out.astype({k: int for k in ("runs", "fitted", "held", "censored", "collapses", "budget", "min_budget")})
 
 
-def decided(summary: pd.DataFrame, baseline_median: float) -> pd.Series:
+def decided(summary: pd.DataFrame, baseline_median: float, expected: pd.Series | None = None) -> pd.Series:
     """Per row of a summary: whether "did not grok" is a finding there, not a statement about the budget: every run
     censored, at least MIN_SEEDS runs, the shortest budget at least DECIDING_FACTOR × the baseline's median held
-    step (never, while the baseline has no median), and no run still rising at the end (validation accuracy up by
-    more than RISING over the last quarter of its run)."""
-    long_enough = summary["min_budget"] >= DECIDING_FACTOR * baseline_median  # False for a NaN median
+    step (never, while the baseline has no median) and, where `expected` gives the steps a trend predicts for the
+    row (`predicted`), at least DECIDING_FACTOR × those too, and no run still rising at the end (validation accuracy
+    up by more than RISING over the last quarter of its run)."""
+    need = pd.Series(float(baseline_median), index=summary.index)
+    if expected is not None:
+        expected = expected.reindex(summary.index)
+        need = need.where(~(expected > need), expected)  # a NaN prediction leaves the baseline's median
+    long_enough = summary["min_budget"] >= DECIDING_FACTOR * need  # False for a NaN median
     return (summary["held"] == 0) & (summary["runs"] >= MIN_SEEDS) & long_enough & (summary["rising"] == 0)
 
 
@@ -195,6 +200,15 @@ def trend(summary: pd.DataFrame) -> tuple[float, float] | None:
     3 points (two points always fit a line)."""
     points = trend_points(summary)
     return power_law(points.index, points) if len(points) >= 3 else None
+
+
+def predicted(summary: pd.DataFrame, fitted: tuple[float, float] | None, level: str = "train_frac") -> pd.Series | None:
+    """Per row of a summary, the steps to val held that a fraction trend (a, b) predicts at the row's training
+    fraction (the index level `level`); None without a trend."""
+    if fitted is None:
+        return None
+    a, b = fitted
+    return pd.Series(a * summary.index.get_level_values(level).to_numpy(dtype=float) ** b, index=summary.index)
 
 
 def power_law(x, y) -> tuple[float, float]:

@@ -73,15 +73,17 @@ def label(value) -> str:
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
-def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
+def verdict(summary: pd.DataFrame, name: str, baseline_median: float, expected: pd.Series | None = None) -> str:
     """One paragraph from a summary: which settings held grokking in every run (fastest by median), which in some,
-    which in none; "did not grok" only where the budget was at least DECIDING_FACTOR × the baseline's median.
+    which in none; "did not grok" only where the budget was at least DECIDING_FACTOR × the baseline's median and,
+    where `expected` gives what a trend predicts for a setting (`analysis.predicted`), × that prediction too.
     An empty name lists the values alone (when they name themselves: "weight decay 1 + Grokfast")."""
     named = f"{name} = " if name else ""
     every = summary[summary["held"] == summary["runs"]]
     some = summary[(summary["held"] > 0) & (summary["held"] < summary["runs"])]
     none = summary[summary["held"] == 0]
-    decided = analysis.decided(summary, baseline_median)
+    decided = analysis.decided(summary, baseline_median, expected)
+    by_trend = "" if expected is None else f" and {analysis.DECIDING_FACTOR}× what the fraction trend predicts there"
     parts = []
     if len(every):
         ranked = every.sort_values("median_held")
@@ -112,8 +114,8 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
     if len(found):
         parts.append(
             f"none did with {named}{listed(found)} within {found['min_budget'].min():,} steps, at least "
-            f"{analysis.DECIDING_FACTOR}× the baseline's median of {steps(baseline_median)}, with no run still rising "
-            "at the end: a finding"
+            f"{analysis.DECIDING_FACTOR}× the baseline's median of {steps(baseline_median)}{by_trend}, with no run "
+            "still rising at the end: a finding"
         )
     if len(rising):
         parts.append(
@@ -123,9 +125,9 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
         )
     if len(undecided):
         parts.append(
-            f"with {named}{listed(undecided)} no run held within its budget, which does not make 'did not grok' a "
+            f"with {named}{listed(undecided)} no run held within {undecided['min_budget'].min():,} steps, which does not make 'did not grok' a "
             f"finding (that needs {analysis.MIN_SEEDS} seeds and a budget of at least {analysis.DECIDING_FACTOR}× the "
-            "baseline's median)"
+            f"baseline's median{by_trend}" + (f": {_predictions(expected.loc[undecided.index])})" if by_trend else ")")
         )
     if len(unfit):
         parts.append(
@@ -134,6 +136,11 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float) -> str:
         )
     sentence = "; ".join(parts) or f"no runs for {name or 'these settings'} yet"
     return sentence[0].upper() + sentence[1:] + "."
+
+
+def _predictions(expected: pd.Series) -> str:
+    """`41,500 steps at 0.1, 12,300 steps at 0.2`: what a trend predicts (3 significant figures), by index."""
+    return ", ".join(f"{steps(float(f'{v:.3g}'))} steps at {label(i)}" for i, v in expected.dropna().items())
 
 
 def held_range(row) -> str:
@@ -496,9 +503,13 @@ def phase_caption(summary: pd.DataFrame) -> str:
     )
 
 
-def phase(summary: pd.DataFrame, baseline_median: float) -> str:
-    """05: the phase diagram in words: where every run held, where some, where none (and whether that is decided)."""
-    decided = analysis.decided(summary, baseline_median)
+def phase(summary: pd.DataFrame, baseline_median: float, expected: pd.Series | None = None) -> str:
+    """05: the phase diagram in words: where every run held, where some, where none (and whether that is decided,
+    by `analysis.decided`: `expected` holds what the fraction trend predicts per cell, or None)."""
+    decided = analysis.decided(summary, baseline_median, expected)
+    by_trend = (
+        "" if expected is None else f" and ≥ {analysis.DECIDING_FACTOR}× what (c)'s trend predicts at its fraction"
+    )
 
     def cells(rows: pd.DataFrame) -> str:
         return ", ".join(f"({f:g}, {wd:g})" for f, wd in rows.index)
@@ -517,10 +528,16 @@ def phase(summary: pd.DataFrame, baseline_median: float) -> str:
     found, open_ = none[decided.loc[none.index]], none[~decided.loc[none.index]]
     if len(found):
         parts.append(f"no run held in {cells(found)}, a finding (≥ {analysis.MIN_SEEDS} seeds, a budget ≥ "
-                     f"{analysis.DECIDING_FACTOR}× the baseline's median, no run still rising)")  # fmt: skip
-    if len(open_):
-        parts.append(f"no run held in {cells(open_)} either, which does not decide them (too few seeds, too short a "
-                     "budget, or validation still rising at the end)")  # fmt: skip
+                     f"{analysis.DECIDING_FACTOR}× the baseline's median{by_trend}, no run still rising)")  # fmt: skip
+    rising, short = open_[open_["rising"] > 0], open_[open_["rising"] == 0]
+    if len(rising):
+        parts.append(f"no run held in {cells(rising)} within {rising['min_budget'].min():,} steps, but validation "
+                     "accuracy was still rising at the end in some run, so that is not decided")  # fmt: skip
+    if len(short):
+        at = "" if expected is None else f": {_predictions(expected.loc[short.index].groupby(level=0).first())}"
+        parts.append(f"no run held in {cells(short)} within {short['min_budget'].min():,} steps, which does not "
+                     f"decide them (that needs ≥ {analysis.MIN_SEEDS} seeds and a budget ≥ "
+                     f"{analysis.DECIDING_FACTOR}× the baseline's median{by_trend}{at})")  # fmt: skip
     if len(unfit):
         parts.append(f"no run fitted its training set in {cells(unfit)} (nothing memorised, nothing to grok)")
     return "Cells are (training fraction, weight decay): " + ("; ".join(parts) or "no runs yet") + "."
