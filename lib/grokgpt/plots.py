@@ -236,9 +236,10 @@ def sweep(table: pd.DataFrame, by: str, title: str = "", logx: bool = False) -> 
 
 def phase(summary: pd.DataFrame, title: str = "") -> Figure:
     """The phase diagram: a summary indexed by (train_frac, weight_decay), colour = median steps to val held
-    (log scale); each cell says how many runs held; cells where no run held are grey, hatched where train accuracy
-    did not reach 99% either."""
+    (log scale); each cell says how many runs held and its median (`> budget` without one); cells without a median
+    are grey, hatched where train accuracy did not reach 99% either."""
     import matplotlib.colors as mcolors
+    from matplotlib.ticker import FuncFormatter
 
     use_style()
     grid_ = summary["median_held"].unstack("weight_decay").sort_index(ascending=False)
@@ -254,9 +255,11 @@ def phase(summary: pd.DataFrame, title: str = "") -> Figure:
                 ax.text(j, i, "no runs", ha="center", va="center", fontsize=6, color="0.4")
                 continue
             r = summary.loc[(frac, wd)]
-            text = f"{int(r.held)}/{int(r.runs)}" + ("" if math.isnan(r.median_held) else f"\n{r.median_held:,.0f}")
+            median = f"> {int(r.budget):,}" if math.isnan(r.median_held) else f"{r.median_held:,.0f}"
+            text = f"{int(r.held)}/{int(r.runs)}\n{median}"
             dark = norm is not None and not math.isnan(r.median_held) and norm(r.median_held) > 0.6  # viridis_r
-            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black")
+            box = dict(facecolor="0.85", edgecolor="none", pad=1) if r.fitted == 0 else None  # readable on hatching
+            ax.text(j, i, text, ha="center", va="center", fontsize=7, color="white" if dark else "black", bbox=box)
             if r.fitted == 0:
                 ax.add_patch(plt.Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, hatch="///", lw=0, color="0.5"))
     ax.set_xticks(range(len(grid_.columns)), [f"{v:g}" for v in grid_.columns])
@@ -264,7 +267,10 @@ def phase(summary: pd.DataFrame, title: str = "") -> Figure:
     ax.set(xlabel="weight decay", ylabel="training fraction", title=title)
     ax.grid(False)
     if norm is not None:
-        fig.colorbar(image, ax=ax, label="median steps to val held (Kaplan–Meier)")
+        bar = fig.colorbar(image, ax=ax, label="median steps to val held (Kaplan–Meier)")
+        plain = FuncFormatter(lambda v, _: f"{v:,.0f}")  # 2,000, not 2 × 10^3
+        bar.ax.yaxis.set_major_formatter(plain)
+        bar.ax.yaxis.set_minor_formatter(plain)
     return fig
 
 

@@ -499,7 +499,9 @@ def phase_caption(summary: pd.DataFrame) -> str:
     """The caption of `plots.phase`, with the runs and seeds per cell."""
     return (
         f"**Figure.** {int(summary['runs'].sum())} runs, {span(summary['runs'], '{:.0f}'.format)} seeds a cell: each "
-        "cell gives the runs that held of those run and the Kaplan–Meier median step to val held (colour, log scale)."
+        "cell gives the runs that held of those run and the Kaplan–Meier median step to val held (colour, log scale); "
+        "grey cells have no median (most runs did not hold within the budget: `> budget`), hatched ones never fitted "
+        "their training set (train accuracy below 99% throughout)."
     )
 
 
