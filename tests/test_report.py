@@ -154,11 +154,11 @@ def test_the_seed_question_is_a_finding_only_beyond_the_trends_prediction():
     assert "without a trend of (c)" in no_trend and "**the seed's question stays open beyond 300 steps**" in no_trend
     predicted_far = report.seed_question(never, (10.0, -1.0), 0.05, baseline_median=50)  # 10 / 0.05 = 200 steps
     assert (
-        "predicts 200 steps" in predicted_far and "**the seed's question stays open beyond 300 steps**" in predicted_far
+        "predicts about 200 steps" in predicted_far and "**the seed's question stays open beyond 300 steps**" in predicted_far
     )
     predicted_near = report.seed_question(never, (1.0, -1.0), 0.05, baseline_median=50)  # 20 steps: 300 ≥ 4 × 20
     assert (
-        "predicts 20 steps" in predicted_near
+        "predicts about 20 steps" in predicted_near
         and "**it did not grok** within 300 steps, 6× the baseline's median" in predicted_near
     )
     assert "a finding, not the budget" in predicted_near
@@ -230,3 +230,34 @@ def test_verdict_flags_overlapping_ranges_and_too_few_seeds():
     text = report.verdict(s, "weight decay", 50)
     assert "the ranges all overlap, so no difference between them is resolved" in text
     assert "3 (200; 1 run, too few seeds)" in text
+
+
+def test_verdict_leaves_undecided_a_setting_beyond_an_undecided_one():
+    rises = [0.0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7]  # no run held, still rising at the end
+    never = [0.0] + [0.1] * 7
+    t = table(a=(1.0, [GROKS] * 3), b=(0.1, [rises] * 3), c=(0.0, [never] * 3))
+    s = analysis.summarise(t, "wd")
+    assert "none did with weight decay = 0 within 700 steps" in report.verdict(s, "weight decay", 50)
+    text = report.verdict(s, "weight decay", 50, at=1.0)
+    assert "none did" not in text and "still rising at the end in 3 of 3 runs" in text
+    assert "weight decay = 0 no run held within 700 steps either, but weight decay = 0.1 lies between it" in text
+    assert analysis.decided(s, 50).tolist() == [True, False, False]
+    assert analysis.decided(s, 50, at=1.0).tolist() == [False, False, False]
+    assert analysis.decided(s, 50, at=0.05).tolist() == [True, False, False]  # nothing undecided in between
+
+
+def test_verdict_names_underfitting_and_runs_that_reached_99_percent_without_holding_it():
+    unfit = [
+        long_metrics(f"u{i}", [0.1, 0.4, 0.6, 0.65], [0.0, 0.3, 0.4, 0.45], stop_after=100, max_steps=300)
+        for i in range(3)
+    ]
+    fell = [long_metrics(f"f{i}", [0.1] + [1.0] * 3, [0.0, 0.995, 0.2, 0.5], stop_after=100, max_steps=300)
+            for i in range(2)]  # fmt: skip
+    frames = [m.assign(wd=3.0) for m in unfit] + [m.assign(wd=0.3) for m in fell]
+    s = analysis.summarise(analysis.crossings(pd.concat(frames), keep=["wd"]), "wd")
+    assert s.loc[3.0, "train_final_max"] == 0.65 and s.loc[0.3, ["reached", "dips"]].tolist() == [2, 2]
+    text = report.verdict(s, "weight decay", 50)
+    assert "with weight decay = 3 no run fitted its training set" in text
+    assert "(it ended at 0.65 at best, validation at 0.45): the model underfits there" in text
+    assert "validation reached 99% without staying there to the end in 2 of 2 runs with weight decay = 0.3" in text
+    assert "(first at step 100, median; lowest after: 0.2; 2 dips below 99% in all)" in text

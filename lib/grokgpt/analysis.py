@@ -87,8 +87,8 @@ def last_evaluation(metrics: pd.DataFrame) -> pd.DataFrame:
 def crossings(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFrame:
     """One row per run of a `runs.collect` table: train_reached, train_held, the train collapses after train first
     reached 99%, val_reached, val_held (NaN: censored), delay, last_step, budget (max_steps), eval_every, the val
-    collapses and dips below 99% after val first reached it, the lowest val accuracy after that, the final val
-    accuracy and the seconds to val held. `keep` names settings to carry."""
+    collapses and dips below 99% after val first reached it, the lowest val accuracy after that, the final train
+    and val accuracy and the seconds to val held. `keep` names settings to carry."""
     rows = []
     for run, m in metrics.groupby("run", sort=False):
         first = m.iloc[0]
@@ -113,6 +113,9 @@ def crossings(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFr
                 "collapses": len(collapses(m, "val")),
                 "dips": int(dips.sum()),
                 "lowest_after": float(after["acc"].min()) if len(after) else math.nan,
+                "train_final": float(_series(m, "train")["acc"].iloc[-1])
+                if (m["split"] == "train").any()
+                else math.nan,
                 "val_final": float(_series(m, "val")["acc"].iloc[-1]) if (m["split"] == "val").any() else math.nan,
                 "val_gain": late_gain(m, "val"),
                 "seconds": float(m[m["step"] == val_held]["elapsed_s"].iloc[0]) if val_held is not None else math.nan,
@@ -139,15 +142,19 @@ def km_median(steps: pd.Series, censored: pd.Series, last: pd.Series) -> float:
 
 
 def summarise(table: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
-    """Per setting: runs, fitted (train reached 99%), held (val held), censored, the Kaplan–Meier median and the
-    range of val held over the runs that held, the median train reached, the delay's median, collapses, the lowest
-    val accuracy after reaching 99%, and the budget. Censored runs are counted, never dropped."""
+    """Per setting: runs, fitted (train reached 99%), reached (val reached 99%) and the median step it did, held
+    (val held), censored, the Kaplan–Meier median and the range of val held over the runs that held, the median
+    train reached, the delay's median, val collapses and dips below 99% after reaching it, the lowest val accuracy
+    after that, runs still rising, the range of final val accuracy, the best final train accuracy, and the budget.
+    Censored runs are counted, never dropped."""
     groups = table.groupby(by, sort=True)
     out = groups.apply(
         lambda g: pd.Series(
             {
                 "runs": len(g),
                 "fitted": int(g["train_reached"].notna().sum()),
+                "reached": int(g["val_reached"].notna().sum()),
+                "val_reached": g["val_reached"].astype(float).median(),
                 "held": int((~g["censored"]).sum()),
                 "censored": int(g["censored"].sum()),
                 "median_held": km_median(g["val_held"].astype(float), g["censored"], g["last_step"]),
@@ -156,9 +163,11 @@ def summarise(table: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
                 "train_reached": g["train_reached"].astype(float).median(),
                 "delay": g["delay"].median(),
                 "collapses": int(g["collapses"].sum()),
+                "dips": int(g["dips"].sum()),
                 "rising": int((g["censored"] & (g["val_gain"] > RISING)).sum()),
                 "val_final_min": g["val_final"].min(),
                 "val_final_max": g["val_final"].max(),
+                "train_final_max": g["train_final"].max(),
                 "lowest_after": g["lowest_after"].min(),
                 "budget": int(g["budget"].max()),
                 "min_budget": int(g["budget"].min()),
@@ -166,21 +175,35 @@ def summarise(table: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
         ),
         include_groups=False,
     )
-    return out.astype({k: int for k in ("runs", "fitted", "held", "censored", "collapses", "budget", "min_budget")})
+    counts = ("runs", "fitted", "reached", "held", "censored", "collapses", "dips", "budget", "min_budget")
+    return out.astype({k: int for k in counts})
 
 
-def decided(summary: pd.DataFrame, baseline_median: float, expected: pd.Series | None = None) -> pd.Series:
+def decided(
+    summary: pd.DataFrame, baseline_median: float, expected: pd.Series | None = None, at: float | None = None
+) -> pd.Series:
     """Per row of a summary: whether "did not grok" is a finding there, not a statement about the budget: every run
     censored, at least MIN_SEEDS runs, the shortest budget at least DECIDING_FACTOR × the baseline's median held
     step (never, while the baseline has no median) and, where `expected` gives the steps a trend predicts for the
     row (`predicted`), at least DECIDING_FACTOR × those too, and no run still rising at the end (validation accuracy
-    up by more than RISING over the last quarter of its run)."""
+    up by more than RISING over the last quarter of its run). In a sweep of one ordered setting whose baseline is
+    at `at`, a row is decided only if no row between it and the baseline was left without a median and undecided:
+    if grokking keeps slowing away from the baseline, a row further out needs a longer budget still."""
     need = pd.Series(float(baseline_median), index=summary.index)
     if expected is not None:
         expected = expected.reindex(summary.index)
         need = need.where(~(expected > need), expected)  # a NaN prediction leaves the baseline's median
     long_enough = summary["min_budget"] >= DECIDING_FACTOR * need  # False for a NaN median
-    return (summary["held"] == 0) & (summary["runs"] >= MIN_SEEDS) & long_enough & (summary["rising"] == 0)
+    ok = (summary["held"] == 0) & (summary["runs"] >= MIN_SEEDS) & long_enough & (summary["rising"] == 0)
+    return ok if at is None else ok & ~beyond(summary, summary["median_held"].isna() & ~ok, at)
+
+
+def beyond(summary: pd.DataFrame, blocks: pd.Series, at: float) -> pd.Series:
+    """Per row of a summary indexed by one ordered setting: whether a row where `blocks` is True lies strictly
+    between it and the value `at`."""
+    x = summary.index.to_numpy(dtype=float)
+    between = (np.minimum(x[:, None], at) < x[None, :]) & (x[None, :] < np.maximum(x[:, None], at))
+    return pd.Series((between & blocks.to_numpy(dtype=bool)[None, :]).any(axis=1), index=summary.index)
 
 
 def log_r2(x, y, a: float, b: float) -> float:

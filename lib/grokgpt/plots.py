@@ -279,27 +279,32 @@ def fraction_fit(
 ) -> Figure:
     """Median steps to val held against training fraction on log–log axes, the fitted a · fraction^b, and where
     the fit puts a smaller fraction (extrapolate_to); settings without a median (more than half censored) are
-    drawn at their budget as open triangles."""
+    drawn at their budget as open triangles, or, where most runs reached 99% without holding it, as crosses at the
+    median step they first reached it."""
     use_style()
     fig, ax = plt.subplots()
     fracs = summary.index.to_numpy(dtype=float)
     known = summary["median_held"].notna().to_numpy()
     ax.scatter(fracs[known], summary["median_held"][known], color=SPLIT_COLORS["val"], label="median steps to val held")
     ax.vlines(fracs[known], summary["min_held"][known], summary["max_held"][known], color=SPLIT_COLORS["val"], lw=1)
-    if (~known).any():
-        ax.scatter(fracs[~known], summary["budget"][~known], marker="^", facecolors="none", edgecolors="tab:red",
-                   label="no median: most runs did not hold (drawn at the budget)")  # fmt: skip
+    fell = ~known & (2 * summary["reached"] > summary["runs"]).to_numpy()
+    if fell.any():
+        ax.scatter(fracs[fell], summary["val_reached"][fell], marker="x", color="tab:red",
+                   label="reached 99%, did not stay (at first reach)")  # fmt: skip
+    if (~known & ~fell).any():
+        ax.scatter(fracs[~known & ~fell], summary["budget"][~known & ~fell], marker="^", facecolors="none",
+                   edgecolors="tab:red", label="no median (at the budget)")  # fmt: skip
     lo = min([*fracs, extrapolate_to or fracs.min()])
     xs = pd.Series([lo, fracs.max()])
     ax.plot(xs, a * xs**b, color="grey", lw=1, ls="--", label=f"fit: {a:.3g} · fraction^{b:.3g}")
     if extrapolate_to:
         ax.scatter([extrapolate_to], [a * extrapolate_to**b], marker="*", s=80, color="grey",
-                   label=f"fit at {extrapolate_to:.3g}: {a * extrapolate_to**b:,.0f} steps")  # fmt: skip
+                   label=f"fit at {extrapolate_to:.3g}: about {float(f'{a * extrapolate_to**b:.3g}'):,.0f} steps")  # fmt: skip
     ax.set(xscale="log", yscale="log", xlabel="training fraction", ylabel="steps", title=title)
     ticks = sorted({*fracs, *([extrapolate_to] if extrapolate_to else [])})
     ax.set_xticks(ticks, [f"{t:.3g}" for t in ticks], fontsize=7)
     ax.xaxis.set_minor_locator(plt.NullLocator())
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=7, loc="upper right")  # the upper left holds the extrapolation
     return fig
 
 

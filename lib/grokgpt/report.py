@@ -22,6 +22,11 @@ def steps(value, censored_at: int | None = None) -> str:
     return f"{value:,.0f}"
 
 
+def rounded(value: float) -> str:
+    """A prediction as the report prints it: three significant figures, `123,000`."""
+    return steps(value if value is None or math.isnan(value) else float(f"{value:.3g}"))
+
+
 def span(values: pd.Series, fmt=steps) -> str:
     """`1,900` for one value, `1,800–2,200` for a range, `–` for none (fmt formats each end)."""
     values = values.dropna().astype(float)
@@ -42,12 +47,13 @@ def count(n: int, total: int, what: str = "runs") -> str:
     return f"{n} of {total} {what}" if total != 1 else f"{n} of 1 {what.rstrip('s')}"
 
 
-def missing(names: list[str]) -> str:
-    """A warning line for runs that the registry asks for and data/runs/ lacks (empty when none)."""
+def missing(names: list[str], where: str = "this notebook") -> str:
+    """A warning line for runs of a notebook (or of a section: `where`) that the registry asks for and data/runs/
+    lacks (empty when none)."""
     if not names:
         return ""
     shown = ", ".join(f"`{n}`" for n in names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
-    runs = "1 run of this notebook is" if len(names) == 1 else f"{len(names)} runs of this notebook are"
+    runs = f"1 run of {where} is" if len(names) == 1 else f"{len(names)} runs of {where} are"
     return f"**{runs} not computed yet** ({shown}): the results below leave them out. `make runs` computes them."
 
 
@@ -73,16 +79,21 @@ def label(value) -> str:
     return f"{value:g}" if isinstance(value, int | float) else str(value)
 
 
-def verdict(summary: pd.DataFrame, name: str, baseline_median: float, expected: pd.Series | None = None) -> str:
+def verdict(
+    summary: pd.DataFrame, name: str, baseline_median: float, expected: pd.Series | None = None, at: float | None = None
+) -> str:
     """One paragraph from a summary: which settings held grokking in every run (fastest by median), which in some,
-    which in none; "did not grok" only where the budget was at least DECIDING_FACTOR × the baseline's median and,
-    where `expected` gives what a trend predicts for a setting (`analysis.predicted`), × that prediction too.
+    which in none, and where validation reached 99% without holding it; "did not grok" only where
+    `analysis.decided` says so: the budget was at least DECIDING_FACTOR × the baseline's median and, where
+    `expected` gives what a trend predicts for a setting (`analysis.predicted`), × that prediction too, and (with
+    `at`, the baseline's value of an ordered setting) no undecided setting lies between it and the baseline.
     An empty name lists the values alone (when they name themselves: "weight decay 1 + Grokfast")."""
     named = f"{name} = " if name else ""
     every = summary[summary["held"] == summary["runs"]]
     some = summary[(summary["held"] > 0) & (summary["held"] < summary["runs"])]
     none = summary[summary["held"] == 0]
-    decided = analysis.decided(summary, baseline_median, expected)
+    plain = analysis.decided(summary, baseline_median, expected)
+    decided = analysis.decided(summary, baseline_median, expected, at)
     by_trend = "" if expected is None else f" and {analysis.DECIDING_FACTOR}× what the fraction trend predicts there"
     parts = []
     if len(every):
@@ -105,11 +116,12 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float, expected: 
     unfit = none[none["fitted"] == 0]  # nothing memorised, so nothing to grok: its own outcome
     none = none[none["fitted"] > 0]
     found = none[decided.loc[none.index]]
-    rising = none[~decided.loc[none.index] & (none["rising"] > 0)]
-    undecided = none[~decided.loc[none.index] & (none["rising"] == 0)]
+    shadowed = none[plain.loc[none.index] & ~decided.loc[none.index]]
+    rising = none[~plain.loc[none.index] & (none["rising"] > 0)]
+    undecided = none[~plain.loc[none.index] & (none["rising"] == 0)]
 
-    def listed(rows: pd.DataFrame) -> str:
-        return ", ".join(map(label, rows.index))
+    def listed(rows) -> str:
+        return ", ".join(map(label, rows.index if isinstance(rows, pd.DataFrame) else rows))
 
     if len(found):
         parts.append(
@@ -125,14 +137,36 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float, expected: 
         )
     if len(undecided):
         parts.append(
-            f"with {named}{listed(undecided)} no run held within {undecided['min_budget'].min():,} steps, which does not make 'did not grok' a "
-            f"finding (that needs {analysis.MIN_SEEDS} seeds and a budget of at least {analysis.DECIDING_FACTOR}× the "
-            f"baseline's median{by_trend}" + (f": {_predictions(expected.loc[undecided.index])})" if by_trend else ")")
+            f"with {named}{listed(undecided)} no run held within {undecided['min_budget'].min():,} steps, which does "
+            f"not make 'did not grok' a finding (that needs {analysis.MIN_SEEDS} seeds and a budget of at least "
+            f"{analysis.DECIDING_FACTOR}× the baseline's median{by_trend}"
+            + (f": {_predictions(expected.loc[undecided.index])})" if by_trend else ")")
+        )
+    if len(shadowed):
+        open_ = summary.index[summary["median_held"].isna() & ~plain]
+        nearer = [b for b in open_ if any(min(v, at) < b < max(v, at) for v in shadowed.index)]
+        parts.append(
+            f"with {named}{listed(shadowed)} no run held within {shadowed['min_budget'].min():,} steps either, but "
+            f"{named}{listed(nearer)} lies between it and the baseline and was left undecided: if grokking keeps "
+            "slowing away from the baseline, it needs a longer budget still, so that is not a finding"
         )
     if len(unfit):
         parts.append(
-            f"with {named}{listed(unfit)} no run even fitted its training set (train accuracy never reached 99% within "
-            f"{unfit['min_budget'].min():,} steps): nothing was memorised, so there was nothing to grok"
+            f"with {named}{listed(unfit)} no run fitted its training set: train accuracy never reached 99% within "
+            f"{unfit['min_budget'].min():,} steps (it ended at {accuracy(unfit['train_final_max'].max())} at best, "
+            f"validation at {accuracy(unfit['val_final_max'].max())}): the model underfits there, so there is no "
+            "memorisation for grokking to follow"
+        )
+    fell = summary[summary["reached"] > summary["held"]]
+    if len(fell):
+        parts.append(
+            "validation reached 99% without staying there to the end in "
+            + ", ".join(
+                f"{count(r.reached - r.held, r.runs)} with {named}{label(r.Index)} (first at step "
+                f"{steps(r.val_reached)}, median; lowest after: {accuracy(r.lowest_after)}; {r.dips} dip"
+                f"{'s' if r.dips != 1 else ''} below 99% in all)"
+                for r in fell.itertuples()
+            )
         )
     sentence = "; ".join(parts) or f"no runs for {name or 'these settings'} yet"
     return sentence[0].upper() + sentence[1:] + "."
@@ -140,7 +174,7 @@ def verdict(summary: pd.DataFrame, name: str, baseline_median: float, expected: 
 
 def _predictions(expected: pd.Series) -> str:
     """`41,500 steps at 0.1, 12,300 steps at 0.2`: what a trend predicts (3 significant figures), by index."""
-    return ", ".join(f"{steps(float(f'{v:.3g}'))} steps at {label(i)}" for i, v in expected.dropna().items())
+    return ", ".join(f"{rounded(v)} steps at {label(i)}" for i, v in expected.dropna().items())
 
 
 def held_range(row) -> str:
@@ -490,8 +524,9 @@ def fit_caption(summary: pd.DataFrame, fraction: float) -> str:
     return (
         f"**Figure.** Kaplan–Meier median steps to val held per training fraction (dots; bars: the range over the seeds "
         f"that held), {int(summary['runs'].sum())} runs on log–log axes; open triangles: fractions without a median (most "
-        f"runs did not hold), drawn at their budget; dashed: the power law fitted through the medians; star: where it "
-        f"puts the seed report's fraction, {fraction:.3g}."
+        f"runs did not hold), drawn at their budget; crosses: fractions where most runs reached 99% but did not stay "
+        f"there, drawn at the median step they first did; dashed: the power law fitted through the medians; star: "
+        f"where it puts the seed report's fraction, {fraction:.3g}."
     )
 
 
@@ -541,7 +576,8 @@ def phase(summary: pd.DataFrame, baseline_median: float, expected: pd.Series | N
                      f"decide them (that needs ≥ {analysis.MIN_SEEDS} seeds and a budget ≥ "
                      f"{analysis.DECIDING_FACTOR}× the baseline's median{by_trend}{at})")  # fmt: skip
     if len(unfit):
-        parts.append(f"no run fitted its training set in {cells(unfit)} (nothing memorised, nothing to grok)")
+        parts.append(f"no run fitted its training set in {cells(unfit)} (train accuracy stayed below 99%: the model "
+                     "underfits there, so there is no memorisation to grok from)")  # fmt: skip
     return "Cells are (training fraction, weight decay): " + ("; ".join(parts) or "no runs yet") + "."
 
 
@@ -572,12 +608,12 @@ def seed_question(
         f"99% validation accuracy in **{count(len(held), len(table))}**"
     )
     trend = (
-        f"the training-fraction trend of (c), extrapolated to {fraction:.3g} of the table, predicts {steps(predicted)} "
+        f"the training-fraction trend of (c), extrapolated to {fraction:.3g} of the table, predicts about {rounded(predicted)} "
         "steps (for (c)'s preset: 1 layer and batch 512 against the seed's 2 layers and batch 250, and beyond the "
         "fractions it was fitted on)"
         + (
             "; but below its range it is not borne out: at "
-            + ", ".join(f"fraction {label(f)} it predicts {steps(a * f**b)}" for f in contradicted.index)
+            + ", ".join(f"fraction {label(f)} it predicts {rounded(a * f**b)}" for f in contradicted.index)
             + f" steps, and no run there held within {int(contradicted['min_budget'].min()):,}, so the steps needed "
             "at the seed's size are likely more than it predicts"
             if len(contradicted)
