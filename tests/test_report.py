@@ -146,6 +146,9 @@ def test_seed_size_claims_no_explanation_its_runs_contradict():
     assert "below the seed report's 0.756 at this size" in text and "does not claim it" in text
     assert "below" not in report.seed_size(t, 2000, 97, seed_accuracy=0.05)
     assert "generalises from the seed's amount" in report.seed_size(table(a=(0, [GROKS])), 2000, 97)
+    assert "still rising" not in text
+    rising = report.seed_size(table(a=(0, [[0.0, 0.1, 0.2, 0.3], NEVER])), 2000, 97)
+    assert "still rising at the end in 1 of 2 runs (by up to 0.100 over the last quarter" in rising
 
 
 def test_the_seed_question_is_a_finding_only_beyond_the_trends_prediction():
@@ -206,7 +209,7 @@ def test_speedup_divides_medians_or_says_why_it_cannot():
     ]).rename(columns={"wd": "weight_decay"})  # fmt: skip
     text = report.speedup(t)
     assert "at weight decay 1 median 300 steps without and 200 with Grokfast: **1.5×**" in text
-    assert "at weight decay 0 neither held in most runs within 300 steps" in text
+    assert "at weight decay 0 most runs held in neither arm within 300 steps" in text
 
 
 def test_fit_names_the_fractions_it_rests_on_and_its_r2():

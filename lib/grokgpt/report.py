@@ -383,6 +383,11 @@ def seed_size(table: pd.DataFrame, n_train: int, p: int, seed_accuracy: float | 
         + (f" (from step {span(held['val_held'])})" if len(held) else "")
         + f" within {table['budget'].max():,} steps, and ended at {span(table['val_final'], accuracy)} (chance: {1 / p:.3f})."
     )  # fmt: skip
+    rising = table[table["censored"] & (table["val_gain"] > analysis.RISING)]
+    if len(rising):
+        text += (f" Validation accuracy was still rising at the end in {count(len(rising), len(table))} (by up to "
+                 f"{rising['val_gain'].max():.3f} over the last quarter of the run): a longer budget may yet see it "
+                 "grok.")  # fmt: skip
     if len(held):
         return text + " A model of this size generalises from the seed's amount of data when trained long enough."
     if seed_accuracy is not None and table["val_final"].max() < seed_accuracy:
@@ -661,7 +666,7 @@ def speedup(table: pd.DataFrame) -> str:
         if math.isnan(off.median_held) and math.isnan(on.median_held):
             ended = [span(pd.Series([r.val_final_min, r.val_final_max]), accuracy) for r in (off, on)]
             parts.append(
-                f"at weight decay {wd:g} neither held in most runs within {int(g['min_budget'].min()):,} steps; "
+                f"at weight decay {wd:g} most runs held in neither arm within {int(g['min_budget'].min()):,} steps: "
                 f"validation accuracy ended at {ended[0]} without Grokfast and {ended[1]} with it"
             )
         elif math.isnan(on.median_held) or math.isnan(off.median_held):
