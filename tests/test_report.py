@@ -157,7 +157,8 @@ def test_the_seed_question_is_a_finding_only_beyond_the_trends_prediction():
     assert "without a trend of (c)" in no_trend and "**the seed's question stays open beyond 300 steps**" in no_trend
     predicted_far = report.seed_question(never, (10.0, -1.0), 0.05, baseline_median=50)  # 10 / 0.05 = 200 steps
     assert (
-        "predicts about 200 steps" in predicted_far and "**the seed's question stays open beyond 300 steps**" in predicted_far
+        "predicts about 200 steps" in predicted_far
+        and "**the seed's question stays open beyond 300 steps**" in predicted_far
     )
     predicted_near = report.seed_question(never, (1.0, -1.0), 0.05, baseline_median=50)  # 20 steps: 300 ≥ 4 × 20
     assert (
@@ -264,3 +265,34 @@ def test_verdict_names_underfitting_and_runs_that_reached_99_percent_without_hol
     assert "(it ended at 0.65 at best, validation at 0.45): the model underfits there" in text
     assert "validation reached 99% without staying there to the end in 2 of 2 runs with weight decay = 0.3" in text
     assert "(first at step 100, median; lowest after: 0.2; 2 dips below 99% in all)" in text
+
+
+def test_fourier_keys_compares_the_end_with_the_steps_train_and_val_first_reached_99_percent():
+    from types import SimpleNamespace
+
+    def spectrum(step, key):  # frequency 0 (left out of every share) and four waves, k = 1 holding `key` of them
+        rest = (1 - key) / 3
+        return pd.DataFrame({"frequency": range(5), "share": [0.5] + [x / 2 for x in (key, rest, rest, rest)]}).assign(
+            step=step
+        )
+
+    run = SimpleNamespace(
+        fourier=pd.concat([spectrum(0, 0.25), spectrum(100, 0.4), spectrum(200, 0.8), spectrum(300, 0.9)]),
+        metrics=long_metrics("r", [0.1, 1.0, 1.0, 1.0], [0.0, 0.1, 1.0, 1.0]),
+        config={"data": {"fractions": [0.5, 0.5]}, "train": {"seed": 0}},
+    )
+    line = report.fourier_keys([run]).splitlines()[-1]
+    assert line == (
+        "- train fraction 0.5, seed 0: 1 of 4 frequencies (k = 1) hold **90%** of the non-constant squared norm at "
+        "the end, against 40% at train 99% (step 100) and 80% at val 99% (step 200)."
+    )
+
+
+def test_loss_peak_finds_the_highest_validation_loss_after_train_reached_99_percent():
+    m = long_metrics("r", [0.1, 1.0, 1.0, 1.0, 1.0], [0.0, 0.0, 0.0, 0.5, 1.0]).assign(train_frac=0.5)
+    m.loc[m["split"] == "val", "loss"] = [4.6, 4.0, 6.0, 2.0, 0.01]  # 4.0 is before train reached 99% (step 100)
+    m.loc[m["split"] == "train", "loss"] = [4.6, 0.5, 0.2, 0.1, 0.05]
+    text = report.loss_peak(m, 97)
+    assert text.startswith("Loss (cross-entropy; guessing uniformly among the 97 residues gives ln 97 = 4.57)")
+    assert text.endswith("- **0.5**: validation loss went from 4.6 up to 6 (step 200, after train accuracy reached "
+                         "99%; train loss there 0.2), and ended at 0.01.")  # fmt: skip

@@ -170,18 +170,21 @@ def fourier_norms(
     title: str = "",
     xlabel: str = "frequency k (cos and sin of 2πk·x / p)",
 ) -> Figure:
-    """Norm of the embedding per Fourier frequency, one bar series per labelled spectrum (from
-    `analysis.fourier_norms`), each normalised to its total; `keys` marks the key frequencies."""
+    """Norm of the embedding per non-constant Fourier frequency, one bar series per labelled spectrum (from
+    `fourier.fourier_norms`), each as a share of its non-constant squared norm (the measure `fourier.key_share`
+    and the report use); `keys` marks the key frequencies."""
     use_style()
     fig, ax = plt.subplots(figsize=(7.2, 3.6))
     width = 0.8 / len(spectra)
-    for i, (label, norms) in enumerate(spectra.items()):
-        ax.bar(norms["frequency"] + (i - (len(spectra) - 1) / 2) * width, norms["share"], width=width, label=label)
-    last = list(spectra.values())[-1].set_index("frequency")["share"]
+    waves = {label: norms[norms["frequency"] > 0].set_index("frequency")["share"] for label, norms in spectra.items()}
+    waves = {label: share / share.sum() for label, share in waves.items()}
+    for i, (label, share) in enumerate(waves.items()):
+        ax.bar(share.index + (i - (len(waves) - 1) / 2) * width, share, width=width, label=label)
+    last = list(waves.values())[-1]
     for k in keys or []:  # above the bar, where no tick label is
         ax.annotate(str(k), (k, last.get(k, 0)), xytext=(0, 3), textcoords="offset points", ha="center", fontsize=7,
                     color="crimson")  # fmt: skip
-    ax.set(xlabel=xlabel, ylabel="share of squared norm", title=title)
+    ax.set(xlabel=xlabel, ylabel="share of non-constant squared norm", title=title)
     ax.legend()
     return fig
 

@@ -418,6 +418,31 @@ def runs_table(table: pd.DataFrame) -> pd.DataFrame:
 REBOUND = 1.2  # the weight norm "rose again" when it climbed 20% above its lowest point
 
 
+def loss_peak(metrics: pd.DataFrame, p: int, by: str = "train_frac", name: str = "training fraction") -> str:
+    """04: the loss view of memorisation, per setting: validation loss from its start up to its highest point
+    after train accuracy first reached 99% (and the train loss there), then where it ended; uniform guessing over
+    the p residues has loss ln p."""
+    rows = []
+    for _, m in metrics.groupby("run", sort=False):
+        val, train = (analysis._series(m, split).set_index("step")["loss"] for split in ("val", "train"))
+        fitted = analysis.reached(m, "train")
+        after = val[val.index >= fitted] if fitted is not None else val.iloc[:0]
+        peak = after.idxmax() if len(after) else math.nan
+        rows.append({by: m[by].iloc[0], "start": val.iloc[0], "peak": after.max(), "step": peak,
+                     "train": train.get(peak, math.nan), "end": val.iloc[-1]})  # fmt: skip
+    loss = lambda v: f"{v:.3g}"  # noqa: E731
+    lines = [
+        f"- **{label(value)}**: validation loss went from {span(t['start'], loss)} up to {span(t['peak'], loss)} (step "
+        f"{span(t['step'])}, after train accuracy reached 99%; train loss there {span(t['train'], loss)}), and "
+        f"ended at {span(t['end'], loss)}."
+        for value, t in pd.DataFrame(rows).groupby(by, sort=False)
+    ]
+    return (
+        f"Loss (cross-entropy; guessing uniformly among the {p} residues gives ln {p} = {math.log(p):.3g}), per "
+        f"{name}:\n" + "\n".join(lines)
+    )
+
+
 def progress(table: pd.DataFrame, metrics: pd.DataFrame, measures: pd.DataFrame, by: str = "train_frac") -> str:
     """04: Nanda et al.'s progress measures read off every run, per value of `by`: where the total weight norm had its
     lowest point against the step at which validation held, what it did after, and the key-frequency share at train
@@ -473,29 +498,32 @@ def _series_of(metrics: pd.DataFrame, run: str, column: str) -> pd.Series:
 
 def fourier_keys(runs: list) -> str:
     """04: per run, the key frequencies of the final embedding and the share of the squared norm they hold at the
-    end, against the share the same frequencies held when train accuracy first reached 99%."""
+    end, against the share the same frequencies held when train accuracy, then validation accuracy, first reached
+    99%."""
     from grokgpt import fourier
 
     lines = []
     for run in runs:
-        spectra, memorised = run.fourier, analysis.reached(run.metrics, "train")
+        spectra = run.fourier
         end = spectra[spectra["step"] == spectra["step"].max()]
         keys = fourier.key_frequencies(end)
-        waves = len(end) - 1
-        at_memorised = (
-            f", against {fourier.key_share(spectra[spectra['step'] == memorised], keys):.0%} at train 99% (step {memorised:,})"
-            if memorised is not None
-            else ""
-        )
+        earlier = [
+            f"{fourier.key_share(spectra[spectra['step'] == step], keys):.0%} at {split} 99% (step {step:,})"
+            for split in ("train", "val")
+            if (step := analysis.reached(run.metrics, split)) is not None
+        ]
         lines.append(
             f"- train fraction {run.config['data']['fractions'][0]:g}, seed {run.config['train']['seed']}: "
-            f"{len(keys)} of {waves} frequencies (k = {', '.join(map(str, keys)) or 'none'}) hold "
-            f"**{fourier.key_share(end, keys):.0%}** of the non-constant squared norm at the end{at_memorised}."
+            f"{len(keys)} of {len(end) - 1} frequencies (k = {', '.join(map(str, keys)) or 'none'}) hold "
+            f"**{fourier.key_share(end, keys):.0%}** of the non-constant squared norm at the end"
+            + (f", against {' and '.join(earlier)}." if earlier else ".")
         )
     return (
         "Key frequencies: those above twice an even share of the final embedding's squared norm. They are chosen at "
-        "the end, so their share there is high by construction; the same frequencies' share when train accuracy "
-        "first reached 99% is the comparison.\n" + "\n".join(lines)
+        "the end, so their share there is high by construction; the same frequencies' share when train, then "
+        "validation, accuracy first reached 99% is the comparison. The runs stop soon after validation held, so "
+        "the end is not a finished clean-up: Nanda et al. count about five key frequencies after much longer "
+        "training.\n" + "\n".join(lines)
     )
 
 
