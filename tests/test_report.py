@@ -296,3 +296,16 @@ def test_loss_peak_finds_the_highest_validation_loss_after_train_reached_99_perc
     assert text.startswith("Loss (cross-entropy; guessing uniformly among the 97 residues gives ln 97 = 4.57)")
     assert text.endswith("- **0.5**: validation loss went from 4.6 up to 6 (step 200, after train accuracy reached "
                          "99%; train loss there 0.2), and ended at 0.01.")  # fmt: skip
+
+
+def test_cost_ratio_divides_medians_only_when_each_presets_runs_agree():
+    from types import SimpleNamespace
+
+    def runs_at(*ms_per_step):
+        return [SimpleNamespace(metrics=pd.DataFrame({"step": [0, 1000], "elapsed_s": [0, ms]})) for ms in ms_per_step]
+
+    steady = report.cost_ratio(runs_at(10, 11), runs_at(20, 21))
+    assert "10–11 ms (2 runs) against 20–21 ms" in steady and "about **2× cheaper**" in steady  # 20.5 ÷ 10.5
+    assert "cannot say by how much" in report.cost_ratio(runs_at(10, 11), runs_at(20, 40))
+    assert "do not resolve which" in report.cost_ratio(runs_at(10, 30), runs_at(20, 21))
+    assert "not all computed" in report.cost_ratio([], runs_at(20))
