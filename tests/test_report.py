@@ -309,3 +309,20 @@ def test_cost_ratio_divides_medians_only_when_each_presets_runs_agree():
     assert "cannot say by how much" in report.cost_ratio(runs_at(10, 11), runs_at(20, 40))
     assert "do not resolve which" in report.cost_ratio(runs_at(10, 30), runs_at(20, 21))
     assert "not all computed" in report.cost_ratio([], runs_at(20))
+
+
+def test_limitations_state_seeds_censoring_the_seed_epochs_and_where_the_preset_underfits():
+    frames = [
+        long_metrics(f"r{wd}{i}", train, val, stop_after=100, max_steps=300).assign(weight_decay=wd, seed=i)
+        for wd, train, val in [(1.0, [0.1] + [1.0] * 3, GROKS), (3.0, [0.1, 0.2, 0.3, 0.4], NEVER)]
+        for i in range(3)
+    ]
+    t = analysis.crossings(pd.concat(frames), keep=["weight_decay", "seed"]).assign(
+        train_frac=0.5, warmup_steps=10, grokfast_lamb=0.0
+    )
+    params = dict(eval_every=100, seed_eval_every=500, stop_after=100, seed_stop_after=5000, n_layer=1, lr=1e-3,
+                  seed_batch_size=250, seed_train_size=500, seed_max_steps=50000)  # fmt: skip
+    text = report.limitations(t, params)
+    assert "- **Seeds.** 3 seed(s) a setting" in text and "3 of 6 runs are censored at their budget of 300" in text
+    assert "At weight decay 3 this preset never fitted its training set in any run" in text
+    assert f"trained {report.SEED_EPOCHS:,} epochs; at batch 250 of 500 equations that is 120,000 steps" in text

@@ -720,6 +720,8 @@ def limitations(table: pd.DataFrame, params: dict) -> str:
     per_setting = table.groupby(["train_frac", "weight_decay", "warmup_steps", "grokfast_lamb"])["seed"].nunique()
     held = table[~table["censored"]]
     budgets = span(table["budget"])
+    fits = table.groupby("weight_decay")["train_reached"].count()
+    underfit = fits.index[fits == 0]
     return "\n".join(
         [
             f"- **Seeds.** {span(per_setting)} seed(s) a setting: medians and ranges over so few runs are coarse"
@@ -735,7 +737,14 @@ def limitations(table: pd.DataFrame, params: dict) -> str:
             f"the run ({params['seed_stop_after']:,} for the seed question's runs), which then stops: a dip after that "
             "would not be seen.",
             f"- **Preset.** The ablations use {params['n_layer']} block(s) at lr {params['lr']:g}, 04 uses the paper "
-            "preset; the two are compared only through the baseline above.",
+            "preset; the two are compared only through the baseline above"
+            + (
+                f". At weight decay {', '.join(map(label, underfit))} this preset never fitted its training set in any "
+                "run: it cannot say what such heavy weight decay does to grokking, and whether the paper preset would "
+                "fit there is not measured."
+                if len(underfit)
+                else "."
+            ),
             f"- **Budget.** {count(int(table['censored'].sum()), len(table))} are censored at their budget of {budgets} "
             "steps; what they would do later is not known.",
             f"- **The seed's question.** The seed report says it trained {SEED_EPOCHS:,} epochs; at batch "
