@@ -326,3 +326,13 @@ def test_limitations_state_seeds_censoring_the_seed_epochs_and_where_the_preset_
     assert "- **Seeds.** 3 seed(s) a setting" in text and "3 of 6 runs are censored at their budget of 300" in text
     assert "At weight decay 3 this preset never fitted its training set in any run" in text
     assert f"trained {report.SEED_EPOCHS:,} epochs; at batch 250 of 500 equations that is 120,000 steps" in text
+
+
+def test_baseline_gives_its_median_delay_budget_and_04s_preset_beside_it():
+    t = table(a=(1.0, [GROKS, GROKS, GROKS]))
+    text = report.baseline(t, 200.0, reference=t.iloc[:2])
+    assert text.startswith("**Baseline** (3 runs): validation held 99% in 3 of 3 runs, from step 200 (Kaplan–Meier")
+    assert "train reached 99% at step 100, a delay of 2×." in text
+    assert "On 04's 2-layer preset at the same fraction (2 runs), train reached 99% at step 100" in text
+    assert text.endswith("Every run's budget is 300 steps, 1.5× the baseline's median.")
+    assert "04's" not in report.baseline(t, 200.0) and "not computed yet" in report.baseline(t.iloc[:0], math.nan)

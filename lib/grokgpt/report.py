@@ -527,16 +527,25 @@ def fourier_keys(runs: list) -> str:
     )
 
 
-def baseline(base: pd.DataFrame, median: float) -> str:
-    """05: the baseline cell and what its median makes of the budgets."""
+def baseline(base: pd.DataFrame, median: float, reference: pd.DataFrame | None = None) -> str:
+    """05: the baseline cell and what its median makes of the budgets, beside `reference` (04's crossings at the
+    same training fraction, on the paper preset) when given."""
     if base.empty:
         return "**Baseline**: its runs are not computed yet, so no setting can be called 'did not grok'."
     budget = int(base["budget"].max())
+    times = lambda d: f"{d:.3g}×"  # noqa: E731
+    beside = (
+        f" On 04's 2-layer preset at the same fraction ({len(reference)} runs), train reached 99% at "
+        f"step {span(reference['train_reached'])} and validation held from {span(reference['val_held'])}, a delay of "
+        f"{span(reference['delay'], times)}."
+        if reference is not None and len(reference)
+        else ""
+    )
     return (
-        f"**Baseline** ({count(len(base), len(base))}): validation held 99% in {count(int((~base.censored).sum()), len(base))}, "
+        f"**Baseline** ({len(base)} runs): validation held 99% in {count(int((~base.censored).sum()), len(base))}, "
         f"from step {steps(median, budget)} (Kaplan–Meier median; {span(base['val_held'])}); train reached 99% at step "
-        f"{span(base['train_reached'])}, a delay of {span(base['delay'], lambda d: f'{d:.3g}×')}. Every run's budget is "
-        f"{budget:,} steps" + (f", {budget / median:.3g}× that median." if not math.isnan(median) else ".")
+        f"{span(base['train_reached'])}, a delay of {span(base['delay'], times)}.{beside} Every run's budget is "
+        f"{budget:,} steps" + (f", {budget / median:.3g}× the baseline's median." if not math.isnan(median) else ".")
     )  # fmt: skip
 
 
