@@ -336,3 +336,15 @@ def test_baseline_gives_its_median_delay_budget_and_04s_preset_beside_it():
     assert "On 04's 2-layer preset at the same fraction (2 runs), train reached 99% at step 100" in text
     assert text.endswith("Every run's budget is 300 steps, 1.5× the baseline's median.")
     assert "04's" not in report.baseline(t, 200.0) and "not computed yet" in report.baseline(t.iloc[:0], math.nan)
+
+
+def test_still_wrong_names_the_answer_most_wrong_equations_share():
+    answers = pd.DataFrame(
+        {"a": [1, 2, 3, 1, 2], "b": [1, 2, 3, 2, 1], "c": [1, 1, 1, 4, 2], "split": ["train", "val", "val", "val", "train"],
+         "right": [True, False, False, False, True]}
+    )  # fmt: skip
+    assert report.still_wrong(answers) == (
+        "At the end the run answers 3 of the table's 5 equations wrong (3 val); 2 of them have the true answer 1 (the "
+        "diagonal a = b of the figure): 0 of its 1 train, 2 of its 2 val equations are wrong."
+    )
+    assert report.still_wrong(answers.assign(right=True)).startswith("At the end the run answers all 5 equations")

@@ -496,6 +496,23 @@ def _series_of(metrics: pd.DataFrame, run: str, column: str) -> pd.Series:
     return m.set_index("step")[column].sort_index()
 
 
+def still_wrong(answers: pd.DataFrame) -> str:
+    """04: the equations a run still answers wrong (a `sample.right_or_wrong` table), per split, and the true answer
+    most of them share, with how many of that answer's equations are wrong in each split."""
+    wrong = answers[~answers["right"]]
+    if wrong.empty:
+        return f"At the end the run answers all {len(answers):,} equations of the table right."
+    splits = ", ".join(f"{n} {split}" for split, n in wrong["split"].value_counts().items())
+    top, n = wrong["c"].value_counts().index[0], int(wrong["c"].value_counts().iloc[0])
+    same = answers[answers["c"] == top]
+    line = " (the diagonal a = b of the figure)" if (same["a"] == same["b"]).all() else ""
+    per_split = ", ".join(f"{int((~g['right']).sum())} of its {len(g)} {split}" for split, g in same.groupby("split"))
+    return (
+        f"At the end the run answers {len(wrong)} of the table's {len(answers):,} equations wrong ({splits}); {n} of them have "
+        f"the true answer {top}{line}: {per_split} equations are wrong."
+    )
+
+
 def fourier_keys(runs: list) -> str:
     """04: per run, the key frequencies of the final embedding and the share of the squared norm they hold at the
     end, against the share the same frequencies held when train accuracy, then validation accuracy, first reached

@@ -67,11 +67,17 @@ def ask(ckpt: Checkpoint, prompt: str) -> str:
 
 
 def right_or_wrong(ckpt: Checkpoint, splits: dict[str, list[data.Equation]]) -> pd.DataFrame:
-    """Every equation of the splits answered by a modular-arithmetic checkpoint in one batch: columns a, b, split
-    and right (the whole answer is the true c)."""
+    """Every equation of the splits answered by a modular-arithmetic checkpoint in one batch: columns a, b, c (the
+    true answer), split and right (the whole answer is c)."""
     rows = [(a, op, b, c, split) for split, eqs in splits.items() for a, op, b, c in eqs]
     texts = complete(ckpt, [f"{a}{op}{b}=" for a, op, b, _, _ in rows])
     right = [text == data.format_equation(a, op, b, c) for text, (a, op, b, c, _) in zip(texts, rows, strict=True)]
     return pd.DataFrame(
-        {"a": [r[0] for r in rows], "b": [r[2] for r in rows], "split": [r[4] for r in rows], "right": right}
+        {
+            "a": [r[0] for r in rows],
+            "b": [r[2] for r in rows],
+            "c": [r[3] for r in rows],
+            "split": [r[4] for r in rows],
+            "right": right,
+        }  # fmt: skip
     )
