@@ -225,7 +225,14 @@ def test_speedup_reports_where_validation_ended_when_neither_arm_held():
         table(c=(0.0, [NEVER, NEVER, NEVER])).assign(grokfast_lamb=0.0),
         table(d=(0.0, [[0.0, 0.2, 0.5, 0.9]] * 3)).assign(grokfast_lamb=2.0),
     ]).rename(columns={"wd": "weight_decay"})  # fmt: skip
-    assert "ended at 0.100 without Grokfast and 0.9 with it" in report.speedup(t)
+    assert "ended without Grokfast at 0.100, with it at 0.9 (still rising in 3 of 3 runs)" in report.speedup(t)
+    more = pd.concat([table(e=(0.3, [NEVER] * 3)).assign(grokfast_lamb=0.0),
+                      table(f=(0.3, [GROKS] * 3)).assign(grokfast_lamb=2.0)]).rename(columns={"wd": "weight_decay"})  # fmt: skip
+    text = report.speedup(pd.concat([t, more]))
+    assert (
+        "at weight decay 0.3 most runs held only with Grokfast (200); without it validation accuracy ended at 0.100"
+        in text
+    )
 
 
 def test_verdict_flags_overlapping_ranges_and_too_few_seeds():

@@ -709,8 +709,14 @@ SEED_EPOCHS = 60_000  # quoted from the seed report's division run (500 equation
 
 def speedup(table: pd.DataFrame) -> str:
     """05 (e): per weight decay, Grokfast's speed-up: the median step to val held without it over the median with it
-    (Kaplan–Meier medians, so censored runs count), whether the ranges over seeds overlap, or, where neither arm has
-    a median, where validation accuracy ended in each."""
+    (Kaplan–Meier medians, so censored runs count), whether the ranges over seeds overlap, or, where an arm has no
+    median, where validation accuracy ended and whether it was still rising. Whether a weight decay groks at all
+    without Grokfast is (b)'s question, not decided here."""
+
+    def ended(r) -> str:
+        rising = f" (still rising in {count(r.rising, r.runs)})" if r.rising else ""
+        return f"{span(pd.Series([r.val_final_min, r.val_final_max]), accuracy)}{rising}"
+
     s = analysis.summarise(table, ["weight_decay", "grokfast_lamb"])
     parts = []
     for wd, g in s.groupby(level="weight_decay"):
@@ -718,14 +724,17 @@ def speedup(table: pd.DataFrame) -> str:
             continue
         off, on = g.iloc[0], g.iloc[-1]  # grokfast_lamb 0 sorts first
         if math.isnan(off.median_held) and math.isnan(on.median_held):
-            ended = [span(pd.Series([r.val_final_min, r.val_final_max]), accuracy) for r in (off, on)]
             parts.append(
                 f"at weight decay {wd:g} most runs held in neither arm within {int(g['min_budget'].min()):,} steps: "
-                f"validation accuracy ended at {ended[0]} without Grokfast and {ended[1]} with it"
+                f"validation accuracy ended without Grokfast at {ended(off)}, with it at {ended(on)}"
             )
         elif math.isnan(on.median_held) or math.isnan(off.median_held):
-            with_it = "with" if math.isnan(off.median_held) else "only without"
-            parts.append(f"at weight decay {wd:g} most runs held only {with_it} Grokfast")
+            held_, other = (on, off) if math.isnan(off.median_held) else (off, on)
+            parts.append(
+                f"at weight decay {wd:g} most runs held only {'with' if held_ is on else 'without'} Grokfast "
+                f"({held_range(held_)}); {'without' if held_ is on else 'with'} it validation accuracy ended at "
+                f"{ended(other)}"
+            )
         else:
             overlap = on.min_held <= off.max_held and off.min_held <= on.max_held
             parts.append(
