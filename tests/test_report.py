@@ -149,6 +149,10 @@ def test_seed_size_claims_no_explanation_its_runs_contradict():
     assert "still rising" not in text
     rising = report.seed_size(table(a=(0, [[0.0, 0.1, 0.2, 0.3], NEVER])), 2000, 97)
     assert "still rising at the end in 1 of 2 runs (by up to 0.100 over the last quarter" in rising
+    assert claims.seed_size(t, 2000, 100)["claim"].endswith("held 99% in 0 of 3 runs within 300 steps")
+    assert claims.seed_size(table(a=(0, [[0.0, 0.1, 0.2, 0.3], NEVER])), 2000, 100)["claim"].endswith(
+        "within 300 steps; validation accuracy was still rising at the end in 1 of them"
+    )
 
 
 def test_the_seed_question_is_a_finding_only_beyond_the_trends_prediction():

@@ -113,9 +113,10 @@ def warmup(
 def seed_size(table: pd.DataFrame, n_train: int, window: int) -> dict:
     """03: the seed report's training-set size, trained long."""
     held = int((~table["censored"]).sum())
+    rising = int((table["censored"] & (table["val_gain"] > analysis.RISING)).sum())
     return claim(
         f"At the seed report's size ({n_train:,} training equations) validation held 99% in {report.count(held, len(table))} "
-        f"within {table['budget'].max():,} steps",
+        f"within {table['budget'].max():,} steps" + (f"; validation accuracy was still rising at the end in {rising} of them" if rising else ""),
         len(table), table["seed"].nunique(), held_criterion(window), int(table["censored"].sum()),
         "Was the seed's training set too small?",
     )  # fmt: skip
