@@ -149,3 +149,11 @@ def test_a_trend_needs_three_medians_each_over_three_runs():
     a, b = analysis.trend(s)
     assert b == pytest.approx(-2)
     assert analysis.trend(s.iloc[:3]) is None  # two points always fit
+
+
+def test_summarise_describes_the_runs_that_reached_99_percent_without_holding_it_apart():
+    held_after_a_dip = long_metrics("h", [1.0] * 6, [0.0, 0.995, 0.5, 0.995, 1.0, 1.0], stop_after=100, max_steps=500)
+    fell = long_metrics("f", [1.0] * 6, [0.0, 0.0, 0.995, 0.3, 0.6, 0.7], stop_after=100, max_steps=500)
+    s = analysis.summarise(analysis.crossings(pd.concat([held_after_a_dip, fell]).assign(k=1), keep=["k"]), "k")
+    assert s.loc[1, ["reached", "held", "dips", "fell_dips"]].tolist() == [2, 1, 2, 1]
+    assert s.loc[1, "fell_reached"] == 200 and s.loc[1, "fell_lowest"] == 0.3 and s.loc[1, "val_reached"] == 150

@@ -48,14 +48,17 @@ def test_verdict_and_phase_decide_nothing_a_trend_says_the_budget_was_too_short_
     slow = analysis.predicted(s, (10.0, -1.0))  # 100 steps at 0.1: a 300-step budget is under 4× that
     text = report.verdict(s, "training fraction", 50, slow)
     assert "none did" not in text and "does not make 'did not grok' a finding" in text
-    assert "4× what the fraction trend predicts there: 100 steps at 0.1)" in text
+    assert "the trend predicts 100 steps at 0.1 (so 400 needed))" in text
     fast = analysis.predicted(s, (1.0, -1.0))  # 10 steps at 0.1: the baseline's median is the longer need
     assert "none did with training fraction = 0.1 within 300 steps" in report.verdict(s, "training fraction", 50, fast)
     cells = analysis.summarise(t.assign(wd=1.0), ["train_frac", "wd"])
     assert "no run held in (0.1, 1), a finding" in report.phase(cells, 50, analysis.predicted(cells, (1.0, -1.0)))
     text = report.phase(cells, 50, analysis.predicted(cells, (10.0, -1.0)))
     assert "no run held in (0.1, 1) within 300 steps, which does not decide them" in text
-    assert "what (c)'s trend predicts at its fraction: 100 steps at 0.1)" in text
+    assert (
+        "what (c)'s trend predicts at its fraction; (c)'s trend, measured at the baseline's weight decay only, predicts 100 steps at 0.1 (so 400 needed))"
+        in text
+    )
 
 
 def test_verdict_counts_partial_cells_with_censoring():
@@ -213,8 +216,8 @@ def test_speedup_divides_medians_or_says_why_it_cannot():
         table(d=(0.0, [NEVER, NEVER, NEVER])).assign(grokfast_lamb=2.0),
     ]).rename(columns={"wd": "weight_decay"})  # fmt: skip
     text = report.speedup(t)
-    assert "at weight decay 1 median 300 steps without and 200 with Grokfast: **1.5×**" in text
-    assert "at weight decay 0 most runs held in neither arm within 300 steps" in text
+    assert "at weight decay 1 median 300 steps without and 200 with Grokfast: 1.5×" in text
+    assert "at weight decay 0 no run held in either arm within 300 steps" in text and "do not overlap" not in text
 
 
 def test_fit_names_the_fractions_it_rests_on_and_its_r2():
@@ -229,7 +232,10 @@ def test_speedup_reports_where_validation_ended_when_neither_arm_held():
         table(c=(0.0, [NEVER, NEVER, NEVER])).assign(grokfast_lamb=0.0),
         table(d=(0.0, [[0.0, 0.2, 0.5, 0.9]] * 3)).assign(grokfast_lamb=2.0),
     ]).rename(columns={"wd": "weight_decay"})  # fmt: skip
-    assert "ended without Grokfast at 0.100, with it at 0.9 (still rising in 3 of 3 runs)" in report.speedup(t)
+    assert (
+        "ended without Grokfast at 0.100, with it at 0.9 (still rising in 3 of 3 runs): the ranges do not overlap"
+        in (report.speedup(t))
+    )
     more = pd.concat([table(e=(0.3, [NEVER] * 3)).assign(grokfast_lamb=0.0),
                       table(f=(0.3, [GROKS] * 3)).assign(grokfast_lamb=2.0)]).rename(columns={"wd": "weight_decay"})  # fmt: skip
     text = report.speedup(pd.concat([t, more]))
@@ -273,9 +279,12 @@ def test_verdict_names_underfitting_and_runs_that_reached_99_percent_without_hol
     assert s.loc[3.0, "train_final_max"] == 0.65 and s.loc[0.3, ["reached", "dips"]].tolist() == [2, 2]
     text = report.verdict(s, "weight decay", 50)
     assert "with weight decay = 3 no run fitted its training set" in text
-    assert "(it ended at 0.65 at best, validation at 0.45): the model underfits there" in text
+    assert (
+        "(over these runs, final train accuracy at most 0.65 and final validation accuracy at most 0.45): the model underfits"
+        in text
+    )
     assert "validation reached 99% without staying there to the end in 2 of 2 runs with weight decay = 0.3" in text
-    assert "(first at step 100, median; lowest after: 0.2; 2 dips below 99% in all)" in text
+    assert "(in those runs: first at step 100, median; lowest after: 0.2; 2 dips below 99% in all)" in text
 
 
 def test_fourier_keys_compares_the_end_with_the_steps_train_and_val_first_reached_99_percent():
@@ -359,3 +368,14 @@ def test_still_wrong_names_the_answer_most_wrong_equations_share():
         "diagonal a = b of the figure): 0 of its 1 train, 2 of its 2 val equations are wrong."
     )
     assert report.still_wrong(answers.assign(right=True)).startswith("At the end the run answers all 5 equations")
+
+
+def test_stability_tells_settings_apart_only_by_more_than_one_collapse():
+    s = pd.DataFrame({"collapses": [1, 0, 1], "lowest_after": [0.02, 0.77, 0.01], "runs": 3}, index=[0, 10, 100])
+    text = report.stability(s, "warmup")
+    assert text.startswith("After validation first reached 99%: warmup = 0: 1 collapse below 50%, lowest 0.020;")
+    assert text.endswith(
+        "differ by at most one collapse over 3 runs a setting: too few to tell the settings' stability apart."
+    )
+    apart = report.stability(s.assign(collapses=[3, 0, 1]), "warmup")
+    assert apart.endswith("Most collapses with warmup = 0, fewest with warmup = 10.")

@@ -145,9 +145,11 @@ def summarise(table: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     """Per setting: runs, fitted (train reached 99%), reached (val reached 99%) and the median step it did, held
     (val held), censored, the Kaplan–Meier median and the range of val held over the runs that held, the median
     train reached, the delay's median, val collapses and dips below 99% after reaching it, the lowest val accuracy
-    after that, runs still rising, the range of final val accuracy, the best final train accuracy, and the budget.
-    Censored runs are counted, never dropped."""
+    after that, runs still rising, the range of final val accuracy, the best final train accuracy, and the budget;
+    for the runs that reached 99% without holding it (`fell_*`): the median step they first reached it, their dips
+    below 99% and their lowest val accuracy after it. Censored runs are counted, never dropped."""
     groups = table.groupby(by, sort=True)
+    fell = lambda g: g[g["val_reached"].notna() & g["censored"]]  # noqa: E731
     out = groups.apply(
         lambda g: pd.Series(
             {
@@ -171,11 +173,14 @@ def summarise(table: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
                 "lowest_after": g["lowest_after"].min(),
                 "budget": int(g["budget"].max()),
                 "min_budget": int(g["budget"].min()),
+                "fell_reached": fell(g)["val_reached"].astype(float).median(),
+                "fell_dips": int(fell(g)["dips"].sum()),
+                "fell_lowest": fell(g)["lowest_after"].min(),
             }
         ),
         include_groups=False,
     )
-    counts = ("runs", "fitted", "reached", "held", "censored", "collapses", "dips", "budget", "min_budget")
+    counts = ("runs", "fitted", "reached", "held", "censored", "collapses", "dips", "budget", "min_budget", "fell_dips")
     return out.astype({k: int for k in counts})
 
 

@@ -140,7 +140,7 @@ def verdict(
             f"with {named}{listed(undecided)} no run held within {undecided['min_budget'].min():,} steps, which does "
             f"not make 'did not grok' a finding (that needs {analysis.MIN_SEEDS} seeds and a budget of at least "
             f"{analysis.DECIDING_FACTOR}× the baseline's median{by_trend}"
-            + (f": {_predictions(expected.loc[undecided.index])})" if by_trend else ")")
+            + (f"; the trend predicts {_predictions(expected.loc[undecided.index])})" if by_trend else ")")
         )
     if len(shadowed):
         open_ = summary.index[summary["median_held"].isna() & ~plain]
@@ -153,18 +153,19 @@ def verdict(
     if len(unfit):
         parts.append(
             f"with {named}{listed(unfit)} no run fitted its training set: train accuracy never reached 99% within "
-            f"{unfit['min_budget'].min():,} steps (it ended at {accuracy(unfit['train_final_max'].max())} at best, "
-            f"validation at {accuracy(unfit['val_final_max'].max())}): the model underfits there, so there is no "
-            "memorisation for grokking to follow"
+            f"{unfit['min_budget'].min():,} steps (over these runs, final train accuracy at most "
+            f"{accuracy(unfit['train_final_max'].max())} and final validation accuracy at most "
+            f"{accuracy(unfit['val_final_max'].max())}): the model underfits there, so there is no memorisation for "
+            "grokking to follow"
         )
     fell = summary[summary["reached"] > summary["held"]]
     if len(fell):
         parts.append(
             "validation reached 99% without staying there to the end in "
             + ", ".join(
-                f"{count(r.reached - r.held, r.runs)} with {named}{label(r.Index)} (first at step "
-                f"{steps(r.val_reached)}, median; lowest after: {accuracy(r.lowest_after)}; {r.dips} dip"
-                f"{'s' if r.dips != 1 else ''} below 99% in all)"
+                f"{count(r.reached - r.held, r.runs)} with {named}{label(r.Index)} (in those runs: first at step "
+                f"{steps(r.fell_reached)}, median; lowest after: {accuracy(r.fell_lowest)}; {r.fell_dips} dip"
+                f"{'s' if r.fell_dips != 1 else ''} below 99% in all)"
                 for r in fell.itertuples()
             )
         )
@@ -173,8 +174,12 @@ def verdict(
 
 
 def _predictions(expected: pd.Series) -> str:
-    """`41,500 steps at 0.1, 12,300 steps at 0.2`: what a trend predicts (3 significant figures), by index."""
-    return ", ".join(f"{rounded(v)} steps at {label(i)}" for i, v in expected.dropna().items())
+    """`41,500 steps at 0.1 (so 166,000 needed)`: what a trend predicts (3 significant figures), by index, and the
+    budget that DECIDING_FACTOR × that needs."""
+    return ", ".join(
+        f"{rounded(v)} steps at {label(i)} (so {rounded(analysis.DECIDING_FACTOR * v)} needed)"
+        for i, v in expected.dropna().items()
+    )
 
 
 def held_range(row) -> str:
@@ -185,13 +190,22 @@ def held_range(row) -> str:
 
 
 def stability(summary: pd.DataFrame, name: str) -> str:
-    """Collapses and the lowest val accuracy after first reaching 99%, per setting (the seed's "more stable")."""
+    """Collapses and the lowest val accuracy after first reaching 99%, per setting (the seed's "more stable"), and
+    whether the counts tell the settings apart: not when they differ by at most one collapse."""
     parts = [
         f"{name} = {label(r.Index)}: {r.collapses} collapse{'s' if r.collapses != 1 else ''} below 50%, lowest "
         + ("–" if math.isnan(r.lowest_after) else f"{r.lowest_after:.3f}")
         for r in summary.itertuples()
     ]
-    return "After validation first reached 99%: " + "; ".join(parts) + "."
+    spread = summary["collapses"].max() - summary["collapses"].min()
+    verdict = (
+        f" The counts differ by at most one collapse over {span(summary['runs'], '{:.0f}'.format)} runs a setting: "
+        f"too few to tell the settings' stability apart."
+        if spread <= 1
+        else f" Most collapses with {name} = {label(summary['collapses'].idxmax())}, fewest with {name} = "
+        f"{label(summary['collapses'].idxmin())}."
+    )
+    return "After validation first reached 99%: " + "; ".join(parts) + "." + (verdict if len(summary) > 1 else "")
 
 
 def delay(held: pd.DataFrame, total: int) -> str:
@@ -630,7 +644,12 @@ def phase(summary: pd.DataFrame, baseline_median: float, expected: pd.Series | N
         parts.append(f"no run held in {cells(rising)} within {rising['min_budget'].min():,} steps, but validation "
                      "accuracy was still rising at the end in some run, so that is not decided")  # fmt: skip
     if len(short):
-        at = "" if expected is None else f": {_predictions(expected.loc[short.index].groupby(level=0).first())}"
+        at = (
+            ""
+            if expected is None
+            else "; (c)'s trend, measured at the baseline's weight decay only, predicts "
+            f"{_predictions(expected.loc[short.index].groupby(level=0).first())}"
+        )
         parts.append(f"no run held in {cells(short)} within {short['min_budget'].min():,} steps, which does not "
                      f"decide them (that needs ≥ {analysis.MIN_SEEDS} seeds and a budget ≥ "
                      f"{analysis.DECIDING_FACTOR}× the baseline's median{by_trend}{at})")  # fmt: skip
@@ -724,9 +743,15 @@ def speedup(table: pd.DataFrame) -> str:
             continue
         off, on = g.iloc[0], g.iloc[-1]  # grokfast_lamb 0 sorts first
         if math.isnan(off.median_held) and math.isnan(on.median_held):
+            held_any = "no run held in either arm" if off.held + on.held == 0 else "most runs held in neither arm"
+            apart = (
+                ": the ranges do not overlap, so Grokfast had validation further ahead in every run, though not held"
+                if on.val_final_min > off.val_final_max
+                else ""
+            )
             parts.append(
-                f"at weight decay {wd:g} most runs held in neither arm within {int(g['min_budget'].min()):,} steps: "
-                f"validation accuracy ended without Grokfast at {ended(off)}, with it at {ended(on)}"
+                f"at weight decay {wd:g} {held_any} within {int(g['min_budget'].min()):,} steps; validation "
+                f"accuracy ended without Grokfast at {ended(off)}, with it at {ended(on)}{apart}"
             )
         elif math.isnan(on.median_held) or math.isnan(off.median_held):
             held_, other = (on, off) if math.isnan(off.median_held) else (off, on)
@@ -739,7 +764,7 @@ def speedup(table: pd.DataFrame) -> str:
             overlap = on.min_held <= off.max_held and off.min_held <= on.max_held
             parts.append(
                 f"at weight decay {wd:g} median {steps(off.median_held)} steps without and {steps(on.median_held)} with "
-                f"Grokfast: **{off.median_held / on.median_held:.2g}×**"
+                f"Grokfast: {off.median_held / on.median_held:.2g}×"
                 + (
                     f" (the ranges over seeds overlap: {held_range(off)} without, {held_range(on)} with)"
                     if overlap
