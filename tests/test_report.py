@@ -99,6 +99,14 @@ def test_grokking_claims_say_groks_only_when_most_runs_held():
     assert only["claim"].startswith("At training fraction 0.5, val held 99% in 1 of 3 runs") and only["censored"] == 2
     t = table(a=(0.5, [GROKS, GROKS, NEVER])).rename(columns={"wd": "train_frac"})
     assert claims.grokking(t, 100, "s")[0]["claim"].startswith("a / b mod p groks at training fraction 0.5")
+    assert "train accuracy fell" not in claims.grokking(t, 100, "s")[0]["claim"]
+    relapse = long_metrics(
+        "r", [0.1, 1.0, 0.2, 1.0, 1.0, 1.0], [0.0, 0.0, 0.1, 1.0, 1.0, 1.0], stop_after=100, max_steps=500
+    )
+    t = analysis.crossings(relapse.assign(train_frac=0.5, seed=0), keep=["train_frac", "seed"])
+    assert claims.grokking(t, 100, "s")[0]["claim"].endswith(
+        "; but train accuracy fell below 50% again in 1 of 1 run and held 99% only from step 300"
+    )
 
 
 def test_harder_needs_two_settings():
@@ -314,8 +322,8 @@ def test_loss_peak_finds_the_highest_validation_loss_after_train_reached_99_perc
     m.loc[m["split"] == "train", "loss"] = [4.6, 0.5, 0.2, 0.1, 0.05]
     text = report.loss_peak(m, 97)
     assert text.startswith("Loss (cross-entropy; guessing uniformly among the 97 residues gives ln 97 = 4.57)")
-    assert text.endswith("- **0.5**: validation loss went from 4.6 up to 6 (step 200, after train accuracy reached "
-                         "99%; train loss there 0.2), and ended at 0.01.")  # fmt: skip
+    assert text.endswith("- **0.5**: validation loss started at 4.6; after train accuracy reached 99% it stood "
+                         "highest at 6 (step 200; train loss there 0.2), and it ended at 0.01.")  # fmt: skip
 
 
 def test_cost_ratio_divides_medians_only_when_each_presets_runs_agree():

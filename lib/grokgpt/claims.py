@@ -45,6 +45,12 @@ def grokking(table: pd.DataFrame, window: int, section: str, by: str = "train_fr
                 f"a / b mod p groks at training fraction {report.label(value)}: val held 99% in {report.count(s.held, s.runs)}, "
                 f"from step {report.steps(s.median_held)} (median; {report.span(held['val_held'])}), {report.delay(held, len(g))}"
             )
+            relapsed = g[g["train_collapses"] > 0]
+            if len(relapsed):
+                text += (
+                    f"; but train accuracy fell below 50% again in {report.count(len(relapsed), len(g))} and held 99% "
+                    f"only from step {report.span(g['train_held'])}"
+                )
         else:
             text = (
                 f"At training fraction {report.label(value)}, val held 99% in {report.count(s.held, s.runs)} within "

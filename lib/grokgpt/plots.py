@@ -19,6 +19,8 @@ from grokgpt import store
 SPLIT_COLORS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
 LINESTYLES = ["-", "--", ":", "-."]
 LABELS = {"acc": "accuracy (whole answer right)", "loss": "cross-entropy loss", "step": "step"}
+SETTINGS = {"grokfast_lamb": "Grokfast λ", "weight_decay": "weight decay", "warmup_steps": "warmup", "train_frac":
+            "train fraction", "n_layer": "layers"}  # fmt: skip  # short names for panel titles
 
 
 def use_style() -> None:
@@ -111,12 +113,17 @@ def grid(metrics: pd.DataFrame, metric: str, row: str, col: str, title: str = ""
                              sharex=True, sharey=True, layout="constrained")  # fmt: skip
     for ax, (r, c) in zip(axes.flat, [(r, c) for r in rows for c in cols], strict=True):
         curves(metrics[(metrics[row] == r) & (metrics[col] == c)], metric, ax=ax, **kwargs)
-        ax.set(title=f"{row} = {r}, {col} = {c}", xlabel="", ylabel="")
+        ax.set_title(f"{SETTINGS.get(row, row)} = {_value(r)}, {SETTINGS.get(col, col)} = {_value(c)}", fontsize=8)
+        ax.set(xlabel="", ylabel="")
         ax.get_legend().remove() if ax is not axes.flat[0] else None
     fig.supxlabel(LABELS["step"])
     fig.supylabel(LABELS.get(metric, metric))
     fig.suptitle(title)
     return fig
+
+
+def _value(v) -> str:
+    return f"{v:g}" if isinstance(v, int | float) else str(v)
 
 
 def progress(metrics: pd.DataFrame, key_share: pd.DataFrame, by: str, title: str = "") -> Figure:
@@ -225,8 +232,10 @@ def sweep(table: pd.DataFrame, by: str, title: str = "", logx: bool = False) -> 
                    edgecolors="tab:red", label="censored: val not held by the end of the run")  # fmt: skip
     medians = t["val_held"][held].astype(float).groupby(x[held]).median()
     ax.plot(medians.index, medians.to_numpy(), color=SPLIT_COLORS["val"], lw=1, alpha=0.6)
+    width = 16 if len(categories) <= 4 else 10  # wrapped labels must not run into each other
     ax.set_xticks(range(len(categories)) if not numeric else categories,
-                  [textwrap.fill(str(v), 16) for v in categories] if not numeric else [f"{v:g}" for v in categories])  # fmt: skip
+                  [textwrap.fill(str(v), width) for v in categories] if not numeric else [f"{v:g}" for v in categories],
+                  fontsize=None if numeric or len(categories) <= 4 else 7)  # fmt: skip
     ax.set(xlabel=by, ylabel="steps", title=f"{title} (n = {len(t)} runs)", yscale="log")
     if logx and numeric and any(v > 0 for v in categories):
         linthresh = min(v for v in categories if v > 0)

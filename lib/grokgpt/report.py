@@ -446,9 +446,9 @@ def loss_peak(metrics: pd.DataFrame, p: int, by: str = "train_frac", name: str =
                      "train": train.get(peak, math.nan), "end": val.iloc[-1]})  # fmt: skip
     loss = lambda v: f"{v:.3g}"  # noqa: E731
     lines = [
-        f"- **{label(value)}**: validation loss went from {span(t['start'], loss)} up to {span(t['peak'], loss)} (step "
-        f"{span(t['step'])}, after train accuracy reached 99%; train loss there {span(t['train'], loss)}), and "
-        f"ended at {span(t['end'], loss)}."
+        f"- **{label(value)}**: validation loss started at {span(t['start'], loss)}; after train accuracy reached "
+        f"99% it stood highest at {span(t['peak'], loss)} (step {span(t['step'])}; train loss there "
+        f"{span(t['train'], loss)}), and it ended at {span(t['end'], loss)}."
         for value, t in pd.DataFrame(rows).groupby(by, sort=False)
     ]
     return (
