@@ -27,6 +27,7 @@ NEVER = [0.0, 0.1, 0.1, 0.1]
 def test_steps_and_spans_print_integers_and_censoring():
     assert report.steps(1900.0) == "1,900" and report.steps(float("nan"), 12000) == "> 12,000"
     assert report.steps(None) == "–" and report.span(pd.Series([1800.0, 2200.0, None])) == "1,800–2,200"
+    assert report.span(pd.Series([0.0121, 0.0124]), report.accuracy) == "0.012"  # never "0.012–0.012"
 
 
 def test_verdict_calls_did_not_grok_a_finding_only_with_a_long_enough_budget():

@@ -32,8 +32,8 @@ def span(values: pd.Series, fmt=steps) -> str:
     values = values.dropna().astype(float)
     if values.empty:
         return "–"
-    lo, hi = values.min(), values.max()
-    return fmt(lo) if lo == hi else f"{fmt(lo)}–{fmt(hi)}"
+    lo, hi = fmt(values.min()), fmt(values.max())
+    return lo if lo == hi else f"{lo}–{hi}"  # one value when both ends print alike
 
 
 def accuracy(value: float) -> str:
