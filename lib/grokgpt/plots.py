@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
-from grokgpt import store
+from grokgpt import report, store
 
 SPLIT_COLORS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
 LINESTYLES = ["-", "--", ":", "-."]
@@ -113,17 +113,15 @@ def grid(metrics: pd.DataFrame, metric: str, row: str, col: str, title: str = ""
                              sharex=True, sharey=True, layout="constrained")  # fmt: skip
     for ax, (r, c) in zip(axes.flat, [(r, c) for r in rows for c in cols], strict=True):
         curves(metrics[(metrics[row] == r) & (metrics[col] == c)], metric, ax=ax, **kwargs)
-        ax.set_title(f"{SETTINGS.get(row, row)} = {_value(r)}, {SETTINGS.get(col, col)} = {_value(c)}", fontsize=8)
+        ax.set_title(
+            f"{SETTINGS.get(row, row)} = {report.label(r)}, {SETTINGS.get(col, col)} = {report.label(c)}", fontsize=8
+        )
         ax.set(xlabel="", ylabel="")
         ax.get_legend().remove() if ax is not axes.flat[0] else None
     fig.supxlabel(LABELS["step"])
     fig.supylabel(LABELS.get(metric, metric))
     fig.suptitle(title)
     return fig
-
-
-def _value(v) -> str:
-    return f"{v:g}" if isinstance(v, int | float) else str(v)
 
 
 def progress(metrics: pd.DataFrame, key_share: pd.DataFrame, by: str, title: str = "") -> Figure:

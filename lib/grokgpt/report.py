@@ -113,7 +113,7 @@ def verdict(
                 for r in some.itertuples()
             )
         )
-    unfit = none[none["fitted"] == 0]  # nothing memorised, so nothing to grok: its own outcome
+    unfit = none[none["fitted"] == 0]  # underfit: train never reached 99%, its own outcome
     none = none[none["fitted"] > 0]
     found = none[decided.loc[none.index]]
     shadowed = none[plain.loc[none.index] & ~decided.loc[none.index]]
