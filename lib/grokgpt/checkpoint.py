@@ -61,8 +61,17 @@ def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")
+    return _read(path, path, device)
+
+
+def loads(blob: bytes, name: str = "checkpoint") -> Checkpoint:
+    """A checkpoint from the bytes `dumps` made (on the CPU), checked as `load` checks a file."""
+    return _read(io.BytesIO(blob), name, torch.device("cpu"))
+
+
+def _read(source: Path | io.BytesIO, path: Path | str, device: torch.device) -> Checkpoint:
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(source, map_location="cpu", weights_only=True)
     except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError ... for damaged files
         raise CheckpointError(
             f"{path} is not a readable checkpoint (truncated or not a torch file): {_reason(err)}"

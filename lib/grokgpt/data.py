@@ -69,12 +69,17 @@ class ModularConfig:
     seed: int = 0  # permutation of the table
     tokens: str = "number"  # "number": one token per residue; "char": the seed's characters
     loss_on: str = "answer"  # "answer": loss on the answer only; "all": every next token (the seed's way)
+    train_size: int | None = None  # keep only the first D equations of the train split (val, test unchanged)
 
     def __post_init__(self):
         check_modulus(self.p, self.ops)
         check_fractions(self.fractions)
         check_encoding(self.tokens, self.loss_on)
         object.__setattr__(self, "fractions", tuple(float(f) for f in self.fractions))
+        if self.train_size is not None and (
+            not isinstance(self.train_size, int) or isinstance(self.train_size, bool) or self.train_size < 1
+        ):
+            raise ValueError(f"train_size must be a positive integer or None, got {self.train_size!r}")
 
 
 @dataclass(frozen=True)
@@ -342,6 +347,10 @@ def arithmetic(splits: dict[str, list[Equation]], p: int, tokens: str = "number"
 def modular(cfg: ModularConfig) -> Dataset:
     """The leak-free data set: the whole table, shuffled by cfg.seed, split by cfg.fractions."""
     splits = split_leak_free(table(cfg.p, cfg.ops), cfg.fractions, cfg.seed)
+    if cfg.train_size is not None:  # a subset of the same train split, the other splits untouched (ungrokking)
+        if cfg.train_size > len(splits["train"]):
+            raise ValueError(f"train_size {cfg.train_size} exceeds the train split's {len(splits['train'])} equations")
+        splits["train"] = splits["train"][: cfg.train_size]
     ds = arithmetic(splits, cfg.p, cfg.tokens, cfg.loss_on)
     ds.config = cfg
     return ds

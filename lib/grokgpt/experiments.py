@@ -46,7 +46,8 @@ PARAMETERS: dict[str, dict] = {
     ),
     "04_grokking": dict(
         p=97, op="/", fractions=[0.5, 0.3], seeds=[0, 1, 2], **_GROK_MODEL, **_GROK_TRAIN,
-        max_steps=20000, stop_after=1000, **_HELD, **_RUNNING,
+        max_steps=20000, stop_after=1000, **_HELD,
+        lasting_steps=25000, float64_fractions=[0.5, 0.3], bfloat16_fractions=[0.5], **_RUNNING,
     ),
     "05_ablations": dict(
         p=97, op="/", seeds=[0, 1, 2], **{**_GROK_MODEL, "n_layer": 1}, **_GROK_TRAIN, train_frac=0.5,
@@ -57,6 +58,10 @@ PARAMETERS: dict[str, dict] = {
         grokfast_alpha=0.98, grokfast_lamb=2.0, grokfast_weight_decays=[0.0, 0.005, 1.0],
         seed_train_size=500, seed_batch_size=250, seed_n_layer=2, seed_max_steps=50000, seed_eval_every=500,
         seed_stop_after=5000,
+        long_steps=100000, long_steps_wd0=200000, long_weight_decays=[0.0, 0.1], long_fracs=[0.1, 0.2],
+        long_phase=[[0.2, 0.1], [0.2, 0.3], [0.3, 0.1], [0.3, 0.3], [0.4, 0.1]], long_grokfast_weight_decays=[0.0, 0.005],
+        critical_fraction=0.5, critical_start_steps=25000, critical_sizes=[250, 500, 750, 1000, 1500, 2000, 3000],
+        critical_steps=20000, scratch_steps=30000, critical_eval_every=200,
         **_RUNNING,
     ),
 }  # fmt: skip
@@ -124,17 +129,19 @@ def _warmup(q: dict) -> dict[str, list[Spec]]:
 
 
 def _grokking(q: dict) -> dict[str, list[Spec]]:
+    def runs(f: float, **train) -> list[Spec]:
+        data = ModularConfig(p=q["p"], ops=q["op"], fractions=(f, 1 - f))
+        return [Spec(replace(data, seed=s), _train(q, seed=s, **train), _model(q), weights=s == q["seeds"][0])
+                for s in q["seeds"]]  # fmt: skip
+
+    first = q["fractions"][0]
     return {
-        f"fraction {f:g}": [
-            Spec(
-                ModularConfig(p=q["p"], ops=q["op"], fractions=(f, 1 - f), seed=s),
-                _train(q, seed=s),
-                _model(q),
-                weights=s == q["seeds"][0],
-            )  # fmt: skip
-            for s in q["seeds"]
-        ]
-        for f in q["fractions"]
+        **{f"fraction {f:g}": runs(f) for f in q["fractions"]},
+        # the headline runs trained on without stopping: does grokking last?
+        "lasting": runs(first, max_steps=q["lasting_steps"], stop_acc=None) if q["lasting_steps"] else [],
+        # precision: the training loss in float64 (slingshots), the forward pass in bfloat16 (speed)
+        **{f"float64 loss, fraction {f:g}": runs(f, loss_dtype="float64") for f in q["float64_fractions"]},
+        **{f"bfloat16, fraction {f:g}": runs(f, autocast="bfloat16") for f in q["bfloat16_fractions"]},
     }
 
 
@@ -145,6 +152,7 @@ def _ablations(q: dict) -> dict[str, list[Spec]]:
         data = ModularConfig(p=q["p"], ops=q["op"], fractions=(frac, 1 - frac))
         return [Spec(replace(data, seed=s), replace(base, seed=s, **train), model) for s in q["seeds"]]
 
+    long = lambda wd: q["long_steps_wd0"] if wd == 0 else q["long_steps"]  # noqa: E731
     n_seed = q["seed_train_size"] / len(table(q["p"], q["op"]))
     seed_train = dict(batch_size=q["seed_batch_size"], max_steps=q["seed_max_steps"], eval_every=q["seed_eval_every"],
                       stop_after=q["seed_stop_after"])  # fmt: skip
@@ -163,6 +171,44 @@ def _ablations(q: dict) -> dict[str, list[Spec]]:
             replace(s, model=replace(model, n_layer=q["seed_n_layer"]))
             for s in cell(n_seed, **seed_train)
         ] if q["seed_train_size"] else [],
+        # Power et al.'s budget for every setting undecided at max_steps (200,000 steps without weight decay)
+        "weight_decay_long": [s for wd in q["long_weight_decays"] for s in cell(weight_decay=wd, max_steps=long(wd))],
+        "train_frac_long": [s for f in q["long_fracs"] for s in cell(f, max_steps=long(base.weight_decay))],
+        "phase_long": [s for f, wd in q["long_phase"] for s in cell(f, weight_decay=wd, max_steps=long(wd))],
+        "grokfast_long": [
+            s
+            for wd in q["long_grokfast_weight_decays"]
+            for lamb in (0.0, q["grokfast_lamb"])
+            for s in cell(weight_decay=wd, grokfast_lamb=lamb, grokfast_alpha=q["grokfast_alpha"], max_steps=long(wd))
+        ],
+        **_critical(q),
+    }  # fmt: skip
+
+
+def _critical(q: dict) -> dict[str, list[Spec]]:
+    """Varma et al.'s critical training-set size: 04's grokked networks (the paper preset at critical_fraction,
+    trained on without stopping for critical_start_steps: 04's lasting runs) trained on only D of their own training equations (ungrokking), and the same D from scratch; validation on
+    the same untouched split throughout. Batch min(512, D/2), as for the seed report's 500 equations."""
+    grokking = {
+        **PARAMETERS["04_grokking"],
+        "p": q["p"],
+        "op": q["op"],
+        "seeds": q["seeds"],
+        "fractions": [q["critical_fraction"]],
+        "lasting_steps": q["critical_start_steps"],
+    }
+    starts = [replace(s, weights=True) for s in _grokking(grokking)["lasting"]] if q["critical_sizes"] else []
+
+    def at(start: Spec, size: int, **train) -> Spec:
+        batch = min(start.train.batch_size, size // 2)
+        return Spec(replace(start.data, train_size=size), replace(start.train, batch_size=batch, **train), start.model)
+
+    every = q["critical_eval_every"]
+    return {
+        "critical_start": starts,
+        "ungrok": [replace(at(s, d, max_steps=q["critical_steps"], eval_every=every, stop_acc=None), start=s.name)
+                   for d in q["critical_sizes"] for s in starts],
+        "scratch": [at(s, d, max_steps=q["scratch_steps"], eval_every=every) for d in q["critical_sizes"] for s in starts],
     }  # fmt: skip
 
 

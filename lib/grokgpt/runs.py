@@ -55,6 +55,7 @@ class Spec:
     train: TrainConfig
     model: GPTConfig
     weights: bool = False  # keep model.pt and model_memorised.pt; not part of the run's identity
+    start: str | None = None  # the name of a finished run whose final weights (model.pt) this run starts from
 
     def dataset(self) -> Dataset:
         return _dataset(self.data)
@@ -62,7 +63,8 @@ class Spec:
     def config(self) -> dict:
         ds = self.dataset()
         model = self.model.for_data(ds)
-        return {"data": data.config_to_dict(self.data), "model": model.to_dict(), "train": self.train.to_dict()}
+        config = {"data": data.config_to_dict(self.data), "model": model.to_dict(), "train": self.train.to_dict()}
+        return config | ({"start": self.start} if self.start else {})
 
     @property
     def name(self) -> str:
@@ -74,14 +76,26 @@ def _dataset(cfg: DataConfig) -> Dataset:
     return data.build(cfg)
 
 
+# Settings added after the first runs were named, at the values that mean "as before": a run's identity leaves
+# them out there, so that every run named before them keeps its name.
+ADDED = {"data": {"train_size": None}, "train": {"loss_dtype": "float32", "autocast": "none"}}
+_ABSENT = object()
+
+
 def identity(config: dict) -> dict:
-    """What makes two runs the same experiment: the config without `env` and without the device."""
-    train_cfg = {k: v for k, v in config["train"].items() if k != "device"}
-    return {"data": config["data"], "model": config["model"], "train": train_cfg}
+    """What makes two runs the same experiment: the config without `env` and without the device (and without
+    the ADDED settings at their old meaning); with `start`, the run whose final weights it starts from."""
+    part = lambda key: {  # noqa: E731
+        k: v for k, v in config[key].items() if k != "device" and ADDED.get(key, {}).get(k, _ABSENT) != v
+    }
+    return {"data": part("data"), "model": config["model"], "train": part("train")} | (
+        {"start": config["start"]} if config.get("start") else {}
+    )
 
 
 def run_name(config: dict) -> str:
-    """`<task>_p<p>_f<train fraction>_s<seed>_<hash8>`, the hash over the run's identity."""
+    """`<task>_p<p>_f<train fraction>[_n<train size>][_from-<hash8 of the run it starts from>]_s<seed>_<hash8>`,
+    the last hash over the run's identity."""
     digest = hashlib.sha256(json.dumps(identity(config), sort_keys=True).encode()).hexdigest()[:8]
     d, seed = config["data"], config["train"]["seed"]
     if d["kind"] == "SentenceConfig":
@@ -89,13 +103,16 @@ def run_name(config: dict) -> str:
     if d["kind"] == "FilesConfig":  # the CLI's `arith FOLDER`
         return f"files_p{d['p']}_s{seed}_{digest}"
     op = "".join(OP_NAMES[o] for o in d["ops"])
-    return f"{op}_p{d['p']}_f{d['fractions'][0]:.3g}_s{seed}_{digest}"
+    subset = f"_n{d['train_size']}" if d.get("train_size") is not None else ""  # D of the split's equations
+    start = f"_from-{config['start'].rsplit('_', 1)[-1]}" if config.get("start") else ""  # the run it goes on from
+    return f"{op}_p{d['p']}_f{d['fractions'][0]:.3g}{subset}{start}_s{seed}_{digest}"
 
 
 def spec_of(config: dict, weights: bool = False) -> Spec:
     """The spec that reproduces a run from its config.json."""
     model = {k: v for k, v in config["model"].items() if k not in ("vocab_size", "block_size")}
-    return Spec(data.config_from_dict(config["data"]), TrainConfig(**config["train"]), GPTConfig(**model), weights)
+    train_cfg = TrainConfig(**config["train"])
+    return Spec(data.config_from_dict(config["data"]), train_cfg, GPTConfig(**model), weights, config.get("start"))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -198,25 +215,43 @@ class Result:
         return run_name(self.config)
 
 
-def compute(spec: Spec, threads: int | None = None, progress: bool = True) -> Result:
-    """Train spec's run in this process (on `threads` torch threads if given) and return what it produced."""
+def compute(
+    spec: Spec,
+    threads: int | None = None,
+    progress: bool = True,
+    snapshot: Path | None = None,
+    start: bytes | None = None,
+) -> Result:
+    """Train spec's run in this process (on `threads` torch threads if given) and return what it produced.
+
+    `snapshot`: the file the run saves itself to as it goes, and resumes from (`train`). `start`: the bytes of
+    the model.pt that a spec with `start` begins from (a Dask worker gets them from the caller); read from the
+    named run when not given."""
     if threads is not None:
         torch.set_num_threads(threads)
     ds = spec.dataset()
     config = spec.config()
     model = GPT.seeded(spec.model.for_data(ds), spec.train.seed)
+    if spec.start:
+        initial = checkpoint.loads(start if start is not None else start_weights(spec), spec.start)
+        if initial.model.config != model.config:
+            raise RunError(f"run {spec.start} has another model shape than {spec.name} asks for")
+        model.load_state_dict(initial.model.state_dict())
     info = {**ds.info, "config": config}
-    weights, spectra = {}, []
+    state = {"weights": {}, "spectra": []}  # what the callback keeps, read through state: a snapshot restores it
     modular = ds.info.get("task") == "modular" and ds.tokenizer.kind == "number"  # residues are their own tokens
     order = fourier.residue_order(ds.info["p"], ds.info["ops"][0]) if modular else None
 
     def measure(step: int, model: GPT, rows: pd.DataFrame) -> None:
         if order is not None:
-            spectra.append(fourier.fourier_norms(model.transformer.wte.weight.detach()[order].cpu()).assign(step=step))
-        if spec.weights and not weights and rows.set_index("split").at["train", "acc"] >= MEMORISED_ACC:
-            weights["model_memorised"] = checkpoint.dumps(model, ds.tokenizer, {**info, "step": step})
+            spectrum = fourier.fourier_norms(model.transformer.wte.weight.detach()[order].cpu())
+            state["spectra"].append(spectrum.assign(step=step))
+        if spec.weights and not state["weights"] and rows.set_index("split").at["train", "acc"] >= MEMORISED_ACC:
+            state["weights"]["model_memorised"] = checkpoint.dumps(model, ds.tokenizer, {**info, "step": step})
 
-    metrics = train(model, ds, spec.train, callback=measure, desc=spec.name, progress=progress)
+    metrics = train(model, ds, spec.train, callback=measure, desc=spec.name, progress=progress, snapshot=snapshot,
+                    state=state)  # fmt: skip
+    weights, spectra = state["weights"], state["spectra"]
     if spec.weights:
         weights["model"] = checkpoint.dumps(model, ds.tokenizer, {**info, "step": int(metrics["step"].max())})
     env = {
@@ -224,9 +259,34 @@ def compute(spec: Spec, threads: int | None = None, progress: bool = True) -> Re
         "threads": torch.get_num_threads(),
         "device": str(resolve_device(spec.train.device)),
         "machine": platform.machine(),
+        "cpu": cpu_name(),  # float kernels differ between CPUs: bitwise equality holds on the same one
     }
     spectrum = pd.concat(spectra, ignore_index=True)[["step", "frequency", "norm", "share"]] if spectra else None
     return Result({**config, "env": env}, metrics, spectrum, weights)
+
+
+def cpu_name() -> str:
+    """The processor's model name (Linux: /proc/cpuinfo; elsewhere what `platform` knows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def start_weights(spec: Spec) -> bytes:
+    """The model.pt bytes of the finished run that spec starts from (RunError, one line, if it is not there)."""
+    run = find(spec.start)
+    if run is None or not run.has():
+        raise RunError(f"{spec.name} starts from run {spec.start}, which is not there with its model.pt")
+    return (run.path / "model.pt").read_bytes()
+
+
+def snapshot_path(folder: Path, name: str) -> Path:
+    """Where the run called name, trained for folder/<name>/, keeps its resumable snapshot (never committed)."""
+    return Path(folder) / f".{name}.snapshot.pt"
 
 
 def write(result: Result, folder: Path) -> Run:

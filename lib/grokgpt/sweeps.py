@@ -24,7 +24,7 @@ from tqdm.auto import tqdm
 
 from grokgpt import experiments, runs, store
 from grokgpt.runs import Run, Spec
-from grokgpt.train import cores, cpu_threads
+from grokgpt.train import cores, cpu_threads, load_snapshot
 
 
 class SweepError(RuntimeError):
@@ -55,18 +55,39 @@ def sweep(
         if run is None or spec.weights and not run.has():
             todo.setdefault(name, spec)
     if train and todo:
-        found |= _compute(list(todo.values()), jobs, scheduler, into, progress, force)
+        if force:  # computed anew from step 0, whatever an earlier attempt left
+            for name in todo:
+                runs.snapshot_path(into, name).unlink(missing_ok=True)
+        resuming = {name: s for name in todo if (s := snapshot_step(runs.snapshot_path(into, name))) is not None}
+        if resuming and progress:
+            tqdm.write(f"resuming {len(resuming)} of {len(todo)} runs from their snapshots:", file=sys.stderr)
+            for name, step in resuming.items():
+                tqdm.write(f"  {name} from step {step:,}", file=sys.stderr)
+        first = [s for s in todo.values() if s.start is None]  # a run that starts from another comes after it
+        found |= _compute(first, jobs, scheduler, into, progress, force)
+        found |= _compute([s for s in todo.values() if s.start is not None], jobs, scheduler, into, progress, force)
     return [found[name] for name in names]
+
+
+def snapshot_step(path: Path) -> int | None:
+    """The step a run's snapshot was taken at, or None when it has none (or a damaged one)."""
+    snap = load_snapshot(path) if path.is_file() else None
+    return None if snap is None else int(snap["step"])
 
 
 def _compute(
     specs: list[Spec], jobs: int, scheduler: str | None, into: Path, progress: bool, force: bool
 ) -> dict[str, Run]:
     done, failed = {}, []
+    if not specs:
+        return done
     bar = tqdm(total=len(specs), desc="runs", unit="run", file=sys.stderr, disable=not progress)
     if jobs == 1 and scheduler is None:
         for spec in specs:
-            done[spec.name] = runs.write(runs.compute(spec, threads=cpu_threads(1), progress=progress), into)
+            snapshot = runs.snapshot_path(into, spec.name)
+            result = runs.compute(spec, threads=cpu_threads(1), progress=progress, snapshot=snapshot)
+            done[spec.name] = runs.write(result, into)
+            snapshot.unlink(missing_ok=True)
             bar.update()
     else:
         from distributed import Client, LocalCluster, as_completed
@@ -87,7 +108,9 @@ def _compute(
                         done[spec.name] = found
                         bar.update()
                         continue
-                    future = client.submit(runs.compute, spec, 1, False, pure=False)
+                    start = runs.start_weights(spec) if spec.start else None
+                    snapshot = runs.snapshot_path(into, spec.name).absolute()
+                    future = client.submit(runs.compute, spec, 1, False, snapshot, start, pure=False)
                     futures[future] = spec
                     completed.add(future)
                     return
@@ -98,6 +121,7 @@ def _compute(
                 spec = futures.pop(future)
                 try:
                     done[spec.name] = runs.write(future.result(), into)
+                    runs.snapshot_path(into, spec.name).unlink(missing_ok=True)
                 except Exception as err:  # a worker that died, or a run that raised: the sweep goes on
                     failed.append(f"{spec.name}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
                 bar.update()

@@ -12,8 +12,10 @@ import math
 import os
 import sys
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -21,11 +23,15 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from grokgpt import store
 from grokgpt.data import Dataset, Rows
 from grokgpt.grokfast import gradfilter_ema
 from grokgpt.model import GPT
 
 EVAL_CHUNK = 8192  # rows per forward pass when evaluating a whole split
+LOSS_DTYPES = {"float32": torch.float32, "float64": torch.float64}
+AUTOCAST = {"none": None, "bfloat16": torch.bfloat16}
+SNAPSHOT_ENV = "GROKGPT_SNAPSHOT_SECONDS"  # seconds of training between snapshots (default 300)
 
 
 @dataclass(frozen=True)
@@ -48,6 +54,8 @@ class TrainConfig:
     grokfast_lamb: float = 0.0  # amplification of the slow gradient; 0 turns Grokfast off
     seed: int = 0  # batch order (the initialisation is seeded with it too, by runs)
     device: str = "auto"  # "auto" (CUDA, then MPS, then CPU), "cpu", "cuda", "cuda:N", "mps"
+    loss_dtype: str = "float32"  # the training loss's precision: "float64" casts the logits before the cross-entropy
+    autocast: str = "none"  # "bfloat16": the forward pass under torch.autocast (CPU and CUDA); "none": float32
 
     def __post_init__(self):
         for name in ("max_steps", "batch_size", "warmup_steps", "eval_every", "stop_after", "seed"):
@@ -66,6 +74,10 @@ class TrainConfig:
             raise ValueError(f"stop_acc must be in (0, 1], got {self.stop_acc!r}")
         if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
             raise ValueError(f"device must be auto, cpu, cuda or mps, got {self.device!r}")
+        if self.loss_dtype not in LOSS_DTYPES:
+            raise ValueError(f"loss_dtype must be one of {', '.join(LOSS_DTYPES)}, got {self.loss_dtype!r}")
+        if self.autocast not in AUTOCAST:
+            raise ValueError(f"autocast must be one of {', '.join(AUTOCAST)}, got {self.autocast!r}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -163,11 +175,18 @@ def train(
     callback: Callable[[int, GPT, pd.DataFrame], None] | None = None,
     desc: str = "train",
     progress: bool = True,
+    snapshot: Path | None = None,
+    state: dict | None = None,
 ) -> pd.DataFrame:
     """Train model in place on data; return the metrics (columns step, split, loss, acc, lr, weight_norm, elapsed_s).
 
     Every eval_every steps (and at steps 0 and the last) each split is evaluated in full and, if given,
     callback(step, model, rows_of_that_evaluation) is called, for example to keep a snapshot.
+
+    With `snapshot` (a file path), the run saves everything it needs to go on (weights, AdamW's state, every
+    random generator, the metrics so far and the caller's `state`, a dict the callback fills) at an evaluation
+    every $GROKGPT_SNAPSHOT_SECONDS of training (default 300), and starts from that file when it exists: a resumed
+    run's metrics equal an uninterrupted run's, elapsed time aside. The file is removed once the run is done.
     """
     device = check_device(cfg.device)
     torch.manual_seed(cfg.seed)  # the batch order; the caller seeded the initialisation (GPT.seeded)
@@ -183,9 +202,25 @@ def train(
         fused=device.type in ("cpu", "cuda"),  # one kernel for the whole update: ~8% faster steps on 2 CPU cores
     )
     generator = torch.Generator(device=device).manual_seed(cfg.seed)
-    ema, records, held_since, t0 = None, [], None, time.perf_counter()
+    ema, records, held_since, first, elapsed_before = None, [], None, 0, 0.0
+    snap = load_snapshot(snapshot) if snapshot is not None else None
+    resumed = snap is not None
+    if resumed:
+        model.load_state_dict(snap["model"])
+        optimizer.load_state_dict(snap["optimizer"])
+        generator.set_state(snap["generator"])
+        torch.set_rng_state(snap["torch_rng"])
+        ema, records, held_since, first = snap["ema"], snap["records"], snap["held_since"], snap["step"]
+        elapsed_before = snap["elapsed_s"]
+        if state is not None:
+            state.update(snap["state"])
+    every = float(os.environ.get(SNAPSHOT_ENV) or 300)
+    t0 = time.perf_counter() - elapsed_before
+    last_snapshot = time.perf_counter()
+    precision, autocast = LOSS_DTYPES[cfg.loss_dtype], AUTOCAST[cfg.autocast]
     bar = tqdm(
         total=cfg.max_steps,
+        initial=first,
         desc=desc,
         unit="step",
         file=sys.stderr,
@@ -193,8 +228,8 @@ def train(
         dynamic_ncols=True,
         disable=not progress,
     )
-    for step in range(cfg.max_steps + 1):
-        if step % cfg.eval_every == 0 or step == cfg.max_steps:
+    for step in range(first, cfg.max_steps + 1):
+        if (step % cfg.eval_every == 0 or step == cfg.max_steps) and not (resumed and step == first):
             elapsed, norm = time.perf_counter() - t0, weight_norm(model)
             now = [
                 dict(
@@ -211,12 +246,25 @@ def train(
             held_since = (step if held_since is None else held_since) if held else None
             if held and step - held_since >= cfg.stop_after:
                 break
+            if snapshot is not None and step < cfg.max_steps and time.perf_counter() - last_snapshot >= every:
+                snap = dict(
+                    step=step, model=model.state_dict(), optimizer=optimizer.state_dict(),
+                    generator=generator.get_state(), torch_rng=torch.get_rng_state(), ema=ema, records=records,
+                    held_since=held_since, elapsed_s=time.perf_counter() - t0, state=state or {},
+                )  # fmt: skip
+                store.atomic_write(snapshot, lambda tmp, snap=snap: torch.save(snap, tmp))
+                last_snapshot = time.perf_counter()
         if step == cfg.max_steps:
             break
         for group in optimizer.param_groups:
             group["lr"] = lr_at(step, cfg)
         idx = torch.randint(len(train_rows), (cfg.batch_size,), device=device, generator=generator)
-        _, loss = model(train_rows.x[idx], train_rows.y[idx], start=data.start)
+        with torch.autocast(device.type, dtype=autocast or torch.bfloat16, enabled=autocast is not None):
+            logits, _ = model(train_rows.x[idx], start=data.start)
+        y = train_rows.y[idx][:, data.start :]
+        loss = F.cross_entropy(logits.flatten(0, 1).to(precision), y.flatten(), ignore_index=-1)
+        if not torch.isfinite(loss):  # stop at once: a diverged run must never replace a good one
+            raise FloatingPointError(f"the training loss is {loss.item()} at step {step}: the run diverged")
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grokfast_lamb > 0:
@@ -225,3 +273,18 @@ def train(
         bar.update()
     bar.close()
     return pd.DataFrame.from_records(records)
+
+
+def load_snapshot(path: Path) -> dict | None:
+    """The snapshot `train` wrote at path, or None when there is none; a damaged one is reported and ignored (the
+    run starts anew: snapshots are written whole, so only a foreign or hand-edited file gets here)."""
+    if not Path(path).is_file():
+        return None
+    try:
+        snap = torch.load(path, map_location="cpu", weights_only=False)
+        if not isinstance(snap, dict) or not {"step", "model", "optimizer", "records"} <= set(snap):
+            raise ValueError("not a snapshot")
+        return snap
+    except Exception as err:  # truncated, not a torch file, or not ours
+        warnings.warn(f"snapshot {path} is damaged ({type(err).__name__}); the run starts anew", stacklevel=2)
+        return None
