@@ -8,6 +8,8 @@ The words (DESIGN.md, "Words the study uses"), for one split of one run, evaluat
   evaluation holds only from its recovery on, and the dips are counted separately;
 - delay: held val step ÷ reached train step;
 - collapse: a fall below 50% after reaching 99% (each fall counted once);
+- a run's threshold is its own `stop_acc` (the accuracy its early stop watched), THRESHOLD when it had none: a
+  notebook that stops at 95% is analysed at 95%;
 - censored: a run that ended without val held. It stays in every summary, at "> its last step"; medians over
   runs are Kaplan–Meier medians, which count a censored run as "not yet" up to its last step: the median is the
   first step at which the estimated share of runs not yet held falls to one half, so there is none when more
@@ -93,24 +95,26 @@ def crossings(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFr
     for run, m in metrics.groupby("run", sort=False):
         first = m.iloc[0]
         window = int(first["stop_after"]) if "stop_after" in m else 0
-        train_reached, val_reached = reached(m, "train"), reached(m, "val")
-        val_held = held(m, "val", window)
+        acc = threshold(first)
+        train_reached, val_reached = reached(m, "train", acc), reached(m, "val", acc)
+        val_held = held(m, "val", window, acc)
         after = _series(m, "val").query("step >= @val_reached") if val_reached is not None else m.iloc[:0]
-        dips = (after["acc"] < THRESHOLD) & ~(after["acc"] < THRESHOLD).shift(fill_value=False)
+        dips = (after["acc"] < acc) & ~(after["acc"] < acc).shift(fill_value=False)
         rows.append(
             {
                 **{k: first[k] for k in keep or []},
                 "run": run,
                 "train_reached": train_reached,
-                "train_held": held(m, "train", window),
-                "train_collapses": len(collapses(m, "train")),
+                "threshold": acc,
+                "train_held": held(m, "train", window, acc),
+                "train_collapses": len(collapses(m, "train", acc=acc)),
                 "val_reached": val_reached,
                 "val_held": val_held,
                 "delay": val_held / train_reached if val_held is not None and train_reached else math.nan,
                 "last_step": int(m["step"].max()),
                 "budget": int(first["max_steps"]) if "max_steps" in m else int(m["step"].max()),
                 "eval_every": int(first["eval_every"]) if "eval_every" in m else math.nan,
-                "collapses": len(collapses(m, "val")),
+                "collapses": len(collapses(m, "val", acc=acc)),
                 "dips": int(dips.sum()),
                 "lowest_after": float(after["acc"].min()) if len(after) else math.nan,
                 "train_final": float(_series(m, "train")["acc"].iloc[-1])
@@ -124,6 +128,12 @@ def crossings(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFr
     out = pd.DataFrame(rows)
     out["censored"] = out["val_held"].isna()
     return out.astype({k: "Float64" for k in ("train_reached", "train_held", "val_reached", "val_held")})
+
+
+def threshold(row) -> float:
+    """A run's threshold for reached and held: its config's stop_acc, or THRESHOLD for a run without one."""
+    value = row.get("stop_acc") if hasattr(row, "get") else None
+    return THRESHOLD if value is None or pd.isna(value) else float(value)
 
 
 def km_median(steps: pd.Series, censored: pd.Series, last: pd.Series) -> float:
@@ -195,9 +205,8 @@ def decided(
     at `at`, a row is decided only if no row between it and the baseline was left without a median and undecided:
     if grokking keeps slowing away from the baseline, a row further out needs a longer budget still."""
     need = pd.Series(float(baseline_median), index=summary.index)
-    if expected is not None:
-        expected = expected.reindex(summary.index)
-        need = need.where(~(expected > need), expected)  # a NaN prediction leaves the baseline's median
+    if expected is not None:  # a NaN prediction (a weight decay without a slow-down) decides nothing
+        need = pd.concat([need, expected.reindex(summary.index)], axis=1).max(axis=1, skipna=False)
     long_enough = summary["min_budget"] >= DECIDING_FACTOR * need  # False for a NaN median
     ok = (summary["held"] == 0) & (summary["runs"] >= MIN_SEEDS) & long_enough & (summary["rising"] == 0)
     return ok if at is None else ok & ~beyond(summary, summary["median_held"].isna() & ~ok, at)
@@ -209,6 +218,77 @@ def beyond(summary: pd.DataFrame, blocks: pd.Series, at: float) -> pd.Series:
     x = summary.index.to_numpy(dtype=float)
     between = (np.minimum(x[:, None], at) < x[None, :]) & (x[None, :] < np.maximum(x[:, None], at))
     return pd.Series((between & blocks.to_numpy(dtype=bool)[None, :]).any(axis=1), index=summary.index)
+
+
+OUTCOMES = ("held", "some", "rising", "did not grok", "beyond", "underfit")  # the order a table sorts them in
+
+
+def outcomes(
+    summary: pd.DataFrame, baseline_median: float, expected: pd.Series | None = None, at: float | None = None
+) -> pd.DataFrame:
+    """Per row of a summary, its outcome, the one decision every table and conclusion reads:
+    - held: every run held; some: some but not all did;
+    - underfit: no run's train accuracy reached the threshold (nothing memorised, nothing to grok from);
+    - rising: none held and some run's val accuracy was still rising at the end (a longer budget may see it);
+    - did not grok: the finding rule (`decided`) holds: none held within a budget that could have shown it;
+    - beyond: none held, but the budget could not decide; `needed` is the budget the rule asks for
+      (DECIDING_FACTOR × the larger of the baseline's median and `expected`; NaN where nothing predicts it).
+    Columns: outcome, needed (the budget a finding needs there), budget (the shortest the row was tried for)."""
+    need = pd.Series(float(baseline_median), index=summary.index)
+    if expected is not None:
+        need = pd.concat([need, expected.reindex(summary.index)], axis=1).max(axis=1, skipna=False)
+    found = decided(summary, baseline_median, expected, at)
+    none = summary["held"] == 0
+    outcome = pd.Series("beyond", index=summary.index)
+    outcome[none & found] = "did not grok"
+    outcome[none & (summary["rising"] > 0)] = "rising"
+    outcome[none & (summary["fitted"] == 0)] = "underfit"
+    outcome[summary["held"] > 0] = "some"
+    outcome[summary["held"] == summary["runs"]] = "held"
+    return pd.DataFrame({"outcome": outcome, "needed": DECIDING_FACTOR * need, "budget": summary["min_budget"]})
+
+
+def overlap(a: pd.Series, b: pd.Series) -> bool:
+    """Whether two settings' ranges over seeds (of any one measure) overlap: then three seeds do not tell them
+    apart, whatever their medians say."""
+    a, b = a.dropna().astype(float), b.dropna().astype(float)
+    return bool(len(a) and len(b) and a.min() <= b.max() and b.min() <= a.max())
+
+
+def separable(fitted: tuple[float, float] | None, slowdown: pd.Series, index: pd.MultiIndex) -> pd.Series | None:
+    """The phase diagram's prediction under a separable model: steps(f, w) = a · f^b × s(w), where a · f^b is the
+    fraction trend fitted at the baseline's weight decay and s(w) = median(w) / median(baseline), both at the
+    baseline fraction (`slowdown`, indexed by weight decay; NaN where w has no median, and then no prediction).
+    `index` has levels (train_frac, weight_decay)."""
+    if fitted is None:
+        return None
+    a, b = fitted
+    f = index.get_level_values("train_frac").to_numpy(dtype=float)
+    s = slowdown.reindex(index.get_level_values("weight_decay")).to_numpy(dtype=float)
+    return pd.Series(a * f**b * s, index=index)
+
+
+def trend_fits(table: pd.DataFrame, n: int = 400, seed: int = 0, by: str = "train_frac") -> dict[str, list]:
+    """Refits of the fraction trend, from a crossings table: "bootstrap", n refits with each fraction's runs
+    resampled with replacement (the seeds resampled), and "leave one out", one refit without each fitted fraction.
+    Each refit is (a, b), or None where fewer than 3 fractions keep a median."""
+    rng = np.random.default_rng(seed)
+    groups = [g for _, g in table.groupby(by)]
+    boot = [trend(summarise(pd.concat([g.iloc[rng.integers(0, len(g), len(g))] for g in groups]), by))
+            for _ in range(n)]  # fmt: skip
+    fitted = trend_points(summarise(table, by)).index
+    return {"bootstrap": boot, "leave one out": [trend(summarise(table[table[by] != f], by)) for f in fitted]}
+
+
+def interval(fits: list, at, q: tuple[float, float] = (2.5, 97.5)) -> tuple:
+    """The q-percentiles (default: a 95% interval; (0, 100) for the extremes) of the predictions a · at^b of a
+    list of refits, at a fraction or an array of them; refits that are None are left out."""
+    at = np.asarray(at, dtype=float)
+    values = np.array([a * at**b for a, b in (f for f in fits if f is not None)])
+    if not len(values):
+        return math.nan, math.nan
+    lo, hi = np.percentile(values, q, axis=0)
+    return (float(lo), float(hi)) if lo.ndim == 0 else (lo, hi)
 
 
 def log_r2(x, y, a: float, b: float) -> float:

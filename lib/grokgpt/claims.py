@@ -1,26 +1,45 @@
-"""What each notebook concludes, as data: claims that a notebook displays and the report's summary gathers.
+"""What each notebook concludes, as data: its claims, the checks that guard its hand-written text, and its facts.
 
-A claim is one line of the report's summary of claims: what, over how many runs and seeds, by which criterion,
-how many runs were censored, and the heading of the section that shows it. A notebook displays its claims with
-`bundle`, which the notebook shows as a table and `document` collects (by CLAIMS_MIME) into the summary at the front.
+- A claim is one line of the report's summary (and of the README's results): one sentence of at most MAX_CHARS
+  characters, written in the notebook with its numbers as f-strings, over how many runs and seeds, by which
+  criterion, how many runs were censored, and the section (a heading of the notebook, named exactly) that shows it.
+  A notebook displays its claims with `bundle`; `document` collects them (by CLAIMS_MIME).
+- A check guards one qualitative statement of a notebook's text: `Checks(publishing)` is called with the condition
+  that makes the statement true. When the notebook runs with the registry's parameters (`publishing`, as
+  `make report` runs it) a condition that fails raises CheckFailed, so the report is not written; with other
+  parameters the failed statements are collected and shown (`Checks.shown`).
+- Facts are the headline numbers the report's abstract quotes (`facts`, gathered by FACTS_MIME).
 """
 
 from __future__ import annotations
 
-import math
+import warnings
 
 import pandas as pd
 
-from grokgpt import analysis, data, report
+from grokgpt import experiments, report
 
 CLAIMS_MIME = "application/vnd.grokgpt.claims+json"
+FACTS_MIME = "application/vnd.grokgpt.facts+json"
+MAX_CHARS = 200  # a claim is one short sentence
 
 
 def claim(text: str, n: int, seeds: int, criterion: str, censored: int, section: str) -> dict:
-    """One line of the report's summary of claims: what, over how many runs and seeds, by which criterion, how
-    many runs were censored, and the heading of the section that shows it."""
+    """One line of the report's summary of claims: what (at most MAX_CHARS characters), over how many runs and
+    seeds, by which criterion, how many runs were censored, and the heading of the section that shows it."""
+    if len(text) > MAX_CHARS:
+        raise ValueError(f"a claim is at most {MAX_CHARS} characters, this one {len(text)}: {text[:60]}...")
     return {"claim": text, "runs": int(n), "seeds": int(seeds), "criterion": criterion, "censored": int(censored),
             "section": section}  # fmt: skip
+
+
+def about(text: str, table: pd.DataFrame, criterion: str, section: str) -> dict:
+    """A claim over the runs of a crossings table: their count, seeds and censored runs."""
+    return claim(text, len(table), table["seed"].nunique(), criterion, int(table["censored"].sum()), section)
+
+
+def held_criterion(window: int, acc: float = 0.99) -> str:
+    return f"val ≥ {acc:.0%} at every evaluation to the end, for ≥ {window:,} steps"
 
 
 def bundle(items: list[dict]) -> dict:
@@ -30,106 +49,45 @@ def bundle(items: list[dict]) -> dict:
     return {CLAIMS_MIME: items, "text/markdown": "**What this notebook claims**\n\n" + shown}
 
 
-def held_criterion(window: int) -> str:
-    return f"val ≥ 99% at every evaluation to the end, for ≥ {window:,} steps"
+def facts(**values) -> dict:
+    """A display bundle of headline numbers for the abstract (plain numbers and strings); shows nothing itself."""
+    return {FACTS_MIME: values, "text/plain": ""}
 
 
-def grokking(table: pd.DataFrame, window: int, section: str, by: str = "train_frac") -> list[dict]:
-    """04: one claim per training fraction. "Groks" only when most runs held (a Kaplan–Meier median exists)."""
-    out = []
-    for value, g in table.groupby(by):
-        s = analysis.summarise(g.assign(_all=0), "_all").iloc[0]
-        held = g[~g["censored"]]
-        if not math.isnan(s.median_held):
-            text = (
-                f"a / b mod p groks at training fraction {report.label(value)}: val held 99% in {report.count(s.held, s.runs)}, "
-                f"from step {report.steps(s.median_held)} (median; {report.span(held['val_held'])}), {report.delay(held, len(g))}"
-            )
-            relapsed = g[g["train_collapses"] > 0]
-            if len(relapsed):
-                text += (
-                    f"; but train accuracy fell below 50% again in {report.count(len(relapsed), len(g))} and held 99% "
-                    f"only from step {report.span(g['train_held'])}"
-                )
-        else:
-            text = (
-                f"At training fraction {report.label(value)}, val held 99% in {report.count(s.held, s.runs)} within "
-                f"{int(s.min_budget):,} steps: most runs did not grok in this budget"
-            )
-        out.append(
-            claim(text.replace("**", ""), s.runs, g["seed"].nunique(), held_criterion(window), s.censored, section)
+# ----------------------------------------------------------------------------------------------------------------
+# Checks
+
+
+class CheckFailed(AssertionError):
+    """The registry's runs no longer support a statement of the notebook's text."""
+
+
+def publishing(notebook: str, params: dict) -> bool:
+    """Whether a notebook runs with the registry's parameters: then its text is published and its checks fail hard."""
+    return params == experiments.PARAMETERS[notebook]
+
+
+class Checks:
+    """`check(condition, statement)`: raises CheckFailed when publishing and the condition is false; otherwise
+    records the statement (and warns), so that exploration shows which statements do not hold for its runs."""
+
+    def __init__(self, publishing: bool):
+        self.publishing, self.failed, self.passed = publishing, [], 0
+
+    def __call__(self, condition, statement: str) -> bool:
+        if bool(condition):
+            self.passed += 1
+            return True
+        if self.publishing:
+            raise CheckFailed(f"the runs no longer support: {statement}")
+        self.failed.append(statement)
+        warnings.warn(f"does not hold for these runs: {statement}", stacklevel=2)
+        return False
+
+    def shown(self) -> str:
+        """Markdown: which checked statements do not hold (empty when all hold)."""
+        if not self.failed:
+            return ""
+        return "**Statements of the text that do not hold for these runs:**\n\n" + "\n".join(
+            f"- {s}" for s in self.failed
         )
-    return out
-
-
-def overfit(recitals: pd.DataFrame, lr: float, n_layer: int, recited: str | None, eval_every: int) -> list[dict]:
-    """01: at learning rate lr the sentence is memorised (and recited, if `recited` names the prompt it was recited
-    from); and, per setting, the loss spikes and how often accuracy fell back after the first perfect recital."""
-    base = recitals[recitals["lr"] == lr]
-    exact = base[base["final_acc"] == 1]
-    n, seeds = len(recitals), recitals["seed"].nunique()
-    each = "; ".join(
-        f"{k}: {int(g.spikes.sum())} and {int(g.falls.sum())}" for k, g in recitals.groupby("setting", sort=False)
-    )
-    return [
-        claim(
-            f"At lr {lr:g} a {n_layer}-layer GPT predicts every character of the sentence at the end of training in "
-            f"{report.count(len(exact), len(base))}" + (f"; the checkpoint recites it from {recited!r}" if recited else ""),
-            len(base), base["seed"].nunique(), "accuracy 1.0 at the last evaluation", len(base) - len(exact), "Training",
-        ),
-        claim(
-            f"Loss spikes (over {analysis.SPIKE}× the lowest loss before) and falls below 100% after the first "
-            f"perfect recital, per setting: {each}",
-            n, seeds, f"every evaluation, {eval_every} steps apart", 0, "Loss spikes",
-        ),
-    ]  # fmt: skip
-
-
-def leak(table: pd.DataFrame) -> dict:
-    """02: the seed protocol's leak, per prime, against the leak-free split's."""
-    heldout = table.loc["seed"].query("split != 'train'")
-    shares = [f"{g.in_train.sum() / g.rows.sum():.1%} (p = {p})" for p, g in heldout.groupby("p")]
-    return claim(
-        f"A draw of the seed report's sampling puts {' and '.join(shares)} of its val and test rows in train too; "
-        f"the leak-free split has {int(table.loc['leak-free'].in_train.sum())}",
-        0, 1, "a row is leaked when the same line is in train", 0, "How much of val and test is already in train?",
-    )  # fmt: skip
-
-
-def warmup(
-    test: pd.DataFrame, table: pd.DataFrame, seed_report: dict[int, tuple[float, float]], seed_n_train: int
-) -> list[dict]:
-    """03: test accuracy of every run against the seed report's, with the training-set sizes of both."""
-    good = test[test["acc"] >= analysis.THRESHOLD]
-    primes = sorted(test["p"].unique())
-    theirs = " and ".join(f"{seed_report[p][1]:.3f}" for p in primes if p in seed_report)
-    sizes = test.drop_duplicates("p").sort_values("p")
-    trained = " and ".join(f"{data.train_size(r.p, r.ops, r.train_frac):,}" for r in sizes.itertuples())
-    return [
-        claim(
-            f"a ± b mod p on the leak-free split: test accuracy ≥ 0.99 in {report.count(len(good), len(test))} "
-            f"(p = {', '.join(map(str, primes))}, trained on {trained} equations; the seed report: {theirs}, "
-            f"trained on {seed_n_train:,})",
-            len(test), test["seed"].nunique(), "test accuracy at the last evaluation", int(table["censored"].sum()),
-            "Final test loss and accuracy",
-        )
-    ]  # fmt: skip
-
-
-def seed_size(table: pd.DataFrame, n_train: int, window: int) -> dict:
-    """03: the seed report's training-set size, trained long."""
-    held = int((~table["censored"]).sum())
-    rising = int((table["censored"] & (table["val_gain"] > analysis.RISING)).sum())
-    return claim(
-        f"At the seed report's size ({n_train:,} training equations) validation held 99% in {report.count(held, len(table))} "
-        f"within {table['budget'].max():,} steps" + (f"; validation accuracy was still rising at the end in {rising} of them" if rising else ""),
-        len(table), table["seed"].nunique(), held_criterion(window), int(table["censored"].sum()),
-        "Was the seed's training set too small?",
-    )  # fmt: skip
-
-
-def cell(text: str, table: pd.DataFrame, window: int, section: str) -> dict:
-    """A claim about the runs of a crossings table (05's ablations): their count, seeds and censored runs."""
-    return claim(
-        text, len(table), table["seed"].nunique(), held_criterion(window), int(table["censored"].sum()), section
-    )
