@@ -131,7 +131,7 @@ def test_a_cli_run_is_a_run_with_the_flags_given_over_the_preset(grokgpt, tmp_pa
     flags = ["--preset", "ablation", "--grokfast_lamb", 2, "--stop_split", "train", "--tie_weights", "--no-bias"]
     done = grokgpt("arith", *flags, "--loss_on", "all", "--prime", 11, "--max_iters", 3, "--seed", 2, "--out_dir", "o")
     assert done.returncode == 0, done.stderr
-    run = runs.load(tmp_path / "o")
+    run = runs.load(tmp_path / "o", named=False)
     assert {p.name for p in run.path.iterdir()} <= set(runs.FILES) and run.has("model")
     config, ablation = run.config, PRESETS["ablation"]
     assert config["train"]["grokfast_lamb"] == 2 and config["train"]["stop_split"] == "train"
@@ -147,7 +147,7 @@ def test_arith_trains_on_files_and_sample_answers(grokgpt, tmp_path):
     assert grokgpt("data", "--prime", 7, "--out", "mod7").returncode == 0
     done = grokgpt("arith", "mod7", "--prime", 7, "--n_layer", 1, "--n_embd", 16, "--max_iters", 5, "--out_dir", "ckpt")
     assert done.returncode == 0, done.stderr
-    assert runs.load(tmp_path / "ckpt").config["data"]["folder"] == str(tmp_path / "mod7")
+    assert runs.load(tmp_path / "ckpt", named=False).config["data"]["folder"] == str(tmp_path / "mod7")
     done = grokgpt("sample", "ckpt/model.pt", "--prompt", "5+6=", "--prompt", "0-1=")
     lines = done.stdout.splitlines()  # 5 steps teach nothing: only the form of the answer is checked
     assert done.returncode == 0 and [line[:4] for line in lines] == ["5+6=", "0-1="] and all(len(x) == 5 for x in lines)

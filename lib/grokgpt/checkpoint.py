@@ -13,13 +13,14 @@ from pathlib import Path
 
 import torch
 
-from grokgpt import tokenizers
+from grokgpt import data, tokenizers
 from grokgpt.model import GPT, GPTConfig
 from grokgpt.store import atomic_write
 from grokgpt.tokenizers import Tokenizer
 from grokgpt.train import check_device
 
 FORMAT = "grokgpt-checkpoint/1"
+TASKS = ("sentence", "modular")  # the values of info["task"] (data sets write them)
 KEYS = ("model_config", "tokenizer", "info", "state_dict")
 
 
@@ -86,11 +87,25 @@ def _read(source: Path | io.BytesIO, path: Path | str, device: torch.device) -> 
         model.load_state_dict(state["state_dict"])  # RuntimeError for missing, extra or misshapen weights
         tokenizer = tokenizers.from_dict(state["tokenizer"])
         info = dict(state["info"])
-        if info.get("task") == "modular" and not {"p", "ops"} <= set(info):
-            raise ValueError("its info lacks the modulus p or the operations")
+        check_info(info)
     except (TypeError, ValueError, KeyError, AttributeError, RuntimeError) as err:
         raise CheckpointError(f"{path} is a damaged checkpoint: {_reason(err)}") from None
     return Checkpoint(model.to(device).eval(), tokenizer, info)
+
+
+def check_info(info: dict) -> None:
+    """Raise ValueError (one line) unless info describes a task the way `data` writes it: the task's name, and for
+    modular arithmetic the modulus, the operations and the answer's length, each of its type and in its set."""
+    task = info.get("task")
+    if task not in TASKS:
+        raise ValueError(f"its info names the task {task!r}, not one of {', '.join(TASKS)}")
+    if task == "modular":
+        if not {"p", "ops"} <= set(info):
+            raise ValueError("its info lacks the modulus p or the operations")
+        data.check_modulus(info["p"], info["ops"] if isinstance(info["ops"], str) else "?")
+    answer = info.get("answer_tokens")
+    if answer is not None and (not isinstance(answer, int) or isinstance(answer, bool) or not 1 <= answer <= 16):
+        raise ValueError(f"its info's answer_tokens must be an integer from 1 to 16, got {answer!r}")
 
 
 def _reason(err: Exception) -> str:

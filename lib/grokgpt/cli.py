@@ -94,6 +94,11 @@ def run_spec(args: argparse.Namespace) -> runs.Spec:
 def cmd_run(args: argparse.Namespace) -> None:
     """train and arith: every check first (device, --out_dir, memory), then the run, written once complete."""
     spec, out = run_spec(args), Path(args.out_dir)
+    published = (store.root() / store.RUNS).resolve()
+    if out.resolve().is_relative_to(published) or out.absolute().is_relative_to(published):
+        raise ValueError(
+            f"--out_dir {out} lies in {store.RUNS}/, which holds the registry's runs (make runs): give another folder"
+        )
     device = check_device(spec.train.device)
     store.check_replaceable(out, runs.FILES)
     store.clean_stale(out.parent)  # what killed runs left
@@ -106,7 +111,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    lines = Path(args.prompts_file).read_text().splitlines() if args.prompts_file else []
+    lines = data.read_file_text(args.prompts_file).splitlines() if args.prompts_file else []
     prompts = args.prompt + [line for line in lines if line.strip()]
     if not prompts:
         raise ValueError("give a prompt: --prompt TEXT or --prompts-file FILE")
@@ -131,9 +136,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"grokgpt {args.command}: interrupted; nothing was saved", file=sys.stderr)
         return 130
     except Exception as err:  # bad input is a ValueError (CheckpointError too) or an OSError, or memory ran out
-        if not isinstance(err, ValueError | OSError) and not memory.out_of_memory(err):
+        if not isinstance(err, ValueError | OSError | FloatingPointError) and not memory.out_of_memory(err):
             raise  # a bug: its traceback is worth reading
         hint = "out of memory (lower batch_size, n_embd or n_layer): " if memory.out_of_memory(err) else ""
+        if isinstance(err, FloatingPointError):  # train stopped at the first non-finite loss; nothing was written
+            hint = "nothing was written (lower lr): "
         print(f"grokgpt {args.command}: error: {hint}{' '.join(str(err).split()) or repr(err)}", file=sys.stderr)
         return 2
     return 0

@@ -41,6 +41,8 @@ EQUATION = re.compile(r"^(\d+)([-+/])(\d+)=(\d+)$")
 # The largest modulus: the table has up to 3·p² equations, built in Python. At p = 997 one operation takes
 # 25 s and 0.7 GB on two cores; p = 100003 would be 10^10 equations and a MemoryError after minutes.
 MAX_MODULUS = 1000
+MAX_SAMPLES = 1_000_000  # draws of the seed's protocol: 200 times its 5000, about 0.3 GB in Python
+MAX_SEED = 2**32 - 1  # as TrainConfig's
 
 Equation = tuple[int, str, int, int]
 
@@ -75,6 +77,7 @@ class ModularConfig:
         check_modulus(self.p, self.ops)
         check_fractions(self.fractions)
         check_encoding(self.tokens, self.loss_on)
+        check_seed(self.seed)
         object.__setattr__(self, "fractions", tuple(float(f) for f in self.fractions))
         if self.train_size is not None and (
             not isinstance(self.train_size, int) or isinstance(self.train_size, bool) or self.train_size < 1
@@ -98,6 +101,11 @@ class FilesConfig:
         object.__setattr__(self, "folder", str(Path(self.folder).resolve()))
 
 
+def check_seed(seed: int) -> None:
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
+        raise ValueError(f"the data seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+
+
 def check_encoding(tokens: str, loss_on: str) -> None:
     if tokens not in ("number", "char"):
         raise ValueError(f"tokens must be 'number' or 'char', got {tokens!r}")
@@ -115,8 +123,10 @@ def check_modulus(p: int, ops: str) -> None:
     unknown = set(ops) - set(OPS)
     if not ops or unknown:
         raise ValueError(f"operations must be drawn from {''.join(OPS)!r}, got {ops!r}")
-    if "/" in ops and not is_prime(p):
-        raise ValueError(f"division needs a prime modulus; {p} is not prime")
+    if "/" in ops and (p < 3 or not is_prime(p)):
+        raise ValueError(
+            f"division needs a prime modulus of at least 3; {p} is {'not prime' if p > 2 else 'too small'}"
+        )
 
 
 def check_fractions(fractions: tuple[float, ...]) -> None:
@@ -161,6 +171,9 @@ def sample_with_replacement_seed_protocol(p: int, n: int = 5000, seed: int = 0) 
     duplicates within and across splits occur. 02_data measures both.
     """
     check_modulus(p, "+-")
+    if not isinstance(n, int) or isinstance(n, bool) or not 1 <= n <= MAX_SAMPLES:
+        raise ValueError(f"--samples must be from 1 to {MAX_SAMPLES:,}, got {n!r}")
+    check_seed(seed)
     rng = random.Random(seed)
     samples = []
     for _ in range(n):
@@ -182,10 +195,19 @@ def read_text(path: str | Path) -> str:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no text file {path}")
-    text = path.read_text().rstrip("\n")
+    text = read_file_text(path).rstrip("\n")
     if not text:
         raise ValueError(f"{path} is empty: give it the sentence to learn")
     return text
+
+
+def read_file_text(path: str | Path) -> str:
+    """A text file's contents, UTF-8 with or without a byte-order mark; ValueError naming the file if it is not
+    text."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise ValueError(f"{path} is not a UTF-8 text file") from None
 
 
 def read_equations(path: str | Path, p: int | None = None) -> list[Equation]:
@@ -193,11 +215,13 @@ def read_equations(path: str | Path, p: int | None = None) -> list[Equation]:
     raises ValueError naming the file and the line."""
     path = Path(path)
     equations = []
-    for number, line in enumerate(path.read_text().splitlines(), start=1):
+    for number, line in enumerate(read_file_text(path).splitlines(), start=1):
         match = EQUATION.match(line.strip())
         if not match:
             raise ValueError(f"{path}:{number}: not an equation of the form a+b=c: {line!r}")
         a, op, b, c = int(match[1]), match[2], int(match[3]), int(match[4])
+        if p is not None and max(a, b) > p:  # the seed's protocol draws operands from 0..p: p itself is kept
+            raise ValueError(f"{path}:{number}: {line.strip()} has an operand above the modulus {p}")
         if p is not None and (op == "/" and b % p == 0 or c != OPS[op](a, b, p)):
             raise ValueError(f"{path}:{number}: {line.strip()} is not true mod {p}")
         equations.append((a, op, b, c))

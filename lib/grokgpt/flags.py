@@ -26,6 +26,8 @@ class Parser(argparse.ArgumentParser):
         super().__init__(*args, allow_abbrev=False, **kwargs)
 
     def error(self, message: str):
+        if "expected one argument" in message:  # a value such as "-3/5=" reads as a flag
+            message += " (a value that starts with '-' is written --flag=VALUE)"
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 

@@ -25,6 +25,7 @@ import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 
@@ -34,13 +35,17 @@ from grokgpt.model import GPT, GPTConfig
 from grokgpt.train import TrainConfig, resolve_device, train
 
 OP_NAMES = {"+": "add", "-": "sub", "/": "div"}
-METRIC_COLUMNS = ("step", "split", "loss", "acc")
+METRIC_COLUMNS = ("step", "split", "loss", "acc", "lr", "weight_norm", "elapsed_s")  # every column train writes
 FILES = ("config.json", "metrics.csv", "fourier.csv", "model.pt", "model_memorised.pt")  # all a run folder holds
 MEMORISED_ACC = 0.99  # train accuracy at which model_memorised.pt is kept
 
 
 class RunError(ValueError):
     """A run folder that is not a finished run."""
+
+
+class InvalidRun(RunError):
+    """A computed run that is not valid (non-finite metrics or config): it is never written."""
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -152,10 +157,15 @@ class Run:
         return self.checkpoint().model
 
 
-def problem(path: Path) -> str | None:
-    """Why the folder path is not a finished run, or None if it is one."""
+def problem(path: Path, named: bool = True) -> str | None:
+    """Why the folder path is not a finished run, or None if it is one.
+
+    Finished: config.json is strict JSON that rebuilds a spec (every value in its set) with the same identity, and
+    metrics.csv has every column `train` writes, numeric and finite, accuracies in [0, 1]. With named (a run in a
+    run store, not the CLI's --out_dir) the folder's name must also be the name its config gives: a run whose
+    config.json was edited, or a folder written by hand, never stands for another run."""
     try:
-        config = json.loads((path / "config.json").read_text())
+        config = json.loads((path / "config.json").read_text(), parse_constant=_no_constant)
         if not isinstance(config, dict) or not {"data", "model", "train"} <= set(config):
             return "config.json lacks data, model or train"
         metrics = pd.read_csv(path / "metrics.csv")
@@ -163,18 +173,56 @@ def problem(path: Path) -> str | None:
         return f"{Path(err.filename).name} is missing"
     except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as err:  # JSONDecodeError, EmptyDataError too
         return f"unreadable: {str(err).splitlines()[0]}"
-    missing = set(METRIC_COLUMNS) - set(metrics.columns)
-    if missing:
-        return f"metrics.csv lacks {', '.join(sorted(missing))}"
-    if metrics.empty or metrics[list(METRIC_COLUMNS)].isna().any().any():
-        return "metrics.csv is empty or has missing values"
+    return _config_problem(config, path.name if named else None) or _metrics_problem(metrics)
+
+
+def _no_constant(name: str):
+    raise ValueError(f"config.json holds {name}, which is not JSON")
+
+
+def _config_problem(config: dict, name: str | None) -> str | None:
+    """Why config is not the config of a run (called name, if given), or None."""
+    try:
+        spec = spec_of(config)
+        rebuilt = {"data": data.config_to_dict(spec.data), "train": spec.train.to_dict(), "start": spec.start}
+        rebuilt["model"] = {**spec.model.to_dict(), **{k: config["model"].get(k) for k in ("vocab_size", "block_size")}}
+        rebuilt = json.loads(json.dumps(rebuilt))  # tuples as the lists that config.json holds
+        again = identity({k: v for k, v in rebuilt.items() if k != "start" or v})
+        if again != identity(config):
+            return "config.json holds settings its spec does not rebuild"
+    except (TypeError, ValueError, KeyError, AttributeError) as err:  # an unknown key, a value out of its set
+        return f"config.json does not rebuild a run: {' '.join(str(err).split())}"
+    if name is not None and run_name(config) != name:
+        return f"its config.json is the config of run {run_name(config)} (edited, or written here by hand)"
     return None
 
 
-def load(path: str | Path) -> Run:
-    """The finished run in path; RunError (one line) if it is not one."""
+def _metrics_problem(metrics: pd.DataFrame) -> str | None:
+    missing = [c for c in METRIC_COLUMNS if c not in metrics.columns]
+    if missing:
+        return f"metrics.csv lacks {', '.join(missing)}"
+    if metrics.empty or metrics[list(METRIC_COLUMNS)].isna().any().any():
+        return "metrics.csv is empty or has missing values"
+    numbers = [c for c in METRIC_COLUMNS if c != "split"]
+    bad = [
+        c for c in numbers if not pd.api.types.is_numeric_dtype(metrics[c]) or pd.api.types.is_bool_dtype(metrics[c])
+    ]
+    if bad:
+        return f"metrics.csv has a non-numeric value in {', '.join(bad)}"
+    values = metrics[numbers].to_numpy(dtype=float)
+    if not np.isfinite(values).all():
+        return "metrics.csv has a non-finite number"
+    if not metrics["acc"].between(0, 1).all() or (metrics["step"] < 0).any() or (metrics["step"] % 1 != 0).any():
+        return "metrics.csv has an accuracy outside [0, 1] or a step that is not a whole number >= 0"
+    if not metrics["split"].isin(data.SPLITS).all():
+        return f"metrics.csv has a split outside {', '.join(data.SPLITS)}"
+    return None
+
+
+def load(path: str | Path, named: bool = True) -> Run:
+    """The finished run in path; RunError (one line) if it is not one (`problem`; named: see there)."""
     path = Path(path)
-    reason = problem(path)
+    reason = problem(path, named)
     if reason:
         raise RunError(f"{path} is not a finished run: {reason}")
     return Run(path, json.loads((path / "config.json").read_text()), pd.read_csv(path / "metrics.csv"))
@@ -290,12 +338,25 @@ def snapshot_path(folder: Path, name: str) -> Path:
 
 
 def write(result: Result, folder: Path) -> Run:
-    """Store result as folder/<name>/, built in a temporary folder and swapped in whole."""
-    return write_to(result, Path(folder) / result.name)
+    """Store result as folder/<name>/, built in a temporary folder and swapped in whole. Another process that
+    writes the same run at the same moment may win the race: its run (the same experiment) is returned then."""
+    path = Path(folder) / result.name
+    for attempt in range(3):
+        try:
+            return write_to(result, path, named=True)
+        except InvalidRun:
+            raise
+        except (OSError, RunError):  # another writer swapped its folder in or out between our steps
+            if problem(path) is None:
+                return load(path)
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
 
 
-def write_to(result: Result, path: Path) -> Run:
-    """Store result as the run folder path (the CLI's --out_dir), built in a temporary folder and swapped in whole."""
+def write_to(result: Result, path: Path, named: bool = False) -> Run:
+    """Store result as the run folder path (the CLI's --out_dir), built in a temporary folder and swapped in whole
+    only if it is a finished run (`problem`): a run that failed replaces nothing. config.json is strict JSON."""
     path = Path(path)
     tmp = store.temporary(path)
     shutil.rmtree(tmp, ignore_errors=True)
@@ -306,11 +367,20 @@ def write_to(result: Result, path: Path) -> Run:
             result.fourier.to_csv(tmp / "fourier.csv", index=False)
         for stem, blob in result.weights.items():
             (tmp / f"{stem}.pt").write_bytes(blob)
-        (tmp / "config.json").write_text(json.dumps(result.config, indent=2) + "\n")  # last: marks it complete
+        try:
+            text = json.dumps(result.config, indent=2, allow_nan=False) + "\n"
+        except ValueError:
+            raise InvalidRun(f"{path} was not written: its config holds a value that is not finite") from None
+        (tmp / "config.json").write_text(text)  # last: marks it complete
+        reason = problem(tmp, named=False)
+        if reason is None and named and result.name != path.name:
+            reason = f"it is run {result.name}, not {path.name}"
+        if reason:
+            raise InvalidRun(f"{path} was not written (what was there is kept): the run is not valid: {reason}")
         store.replace_dir(tmp, path)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    return load(path)
+    return load(path, named)
 
 
 def publish(run: Run, name: str) -> Path:

@@ -16,6 +16,8 @@ from grokgpt import data
 from grokgpt.checkpoint import Checkpoint
 
 END = "\n"
+MIN_TEMPERATURE = 1e-6  # below it logits / temperature overflows to inf: use 0 for the likeliest token
+MAX_NEW_TOKENS = 10_000  # tokens one command generates: far beyond any answer, and seconds, not years
 
 
 def check_prompts(ckpt: Checkpoint, prompts: list[str]) -> None:
@@ -32,15 +34,17 @@ def complete(
     ckpt: Checkpoint, prompts: list[str], steps: int | None = None, temperature: float = 0.0, seed: int = 0
 ) -> list[str]:
     """Each prompt followed by its completion of up to `steps` tokens (default: the task's answer length)."""
-    if not (math.isfinite(temperature) and temperature >= 0):
-        raise ValueError(f"temperature must be 0 (the likeliest token) or a positive number, got {temperature}")
+    if not (math.isfinite(temperature) and (temperature == 0 or temperature >= MIN_TEMPERATURE)):
+        raise ValueError(
+            f"--temperature must be 0 (the likeliest token) or at least {MIN_TEMPERATURE:g}, got {temperature}"
+        )
     check_prompts(ckpt, prompts)
     if steps is None:
         steps = ckpt.info.get("answer_tokens")
         if steps is None:
             raise ValueError("give the number of tokens to generate (--steps)")
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
+    if not 0 <= steps <= MAX_NEW_TOKENS:
+        raise ValueError(f"--steps must be from 0 to {MAX_NEW_TOKENS:,}, got {steps}")
     model, tokenizer = ckpt.model, ckpt.tokenizer
     device = next(model.parameters()).device
     generator = torch.Generator(device=device).manual_seed(seed)

@@ -128,8 +128,12 @@ def check_writable(folder: Path) -> None:
 def check_replaceable(path: Path, names: Iterable[str]) -> None:
     """Raise (one line) unless the folder path can be replaced whole (`replace_dir`) without losing anything: it
     is new, or holds only files with the given names, and its parent is writable. Called before the work."""
+    if path.is_symlink():
+        raise ValueError(f"{path} is a symbolic link: give the folder itself (it is replaced whole)")
     if path.exists() and not path.is_dir():
         raise NotADirectoryError(f"{path} is a file, not a directory")
+    if path.absolute() in (Path.cwd(), *Path.cwd().parents) or path.resolve() in (Path.cwd(), *Path.cwd().parents):
+        raise ValueError(f"{path} is the working folder or holds it: give a new folder for the run")
     other = sorted(p.name for p in path.iterdir() if p.name not in names or not p.is_file()) if path.is_dir() else []
     if other:
         listed = ", ".join(other[:3]) + (", ..." if len(other) > 3 else "")
@@ -138,13 +142,32 @@ def check_replaceable(path: Path, names: Iterable[str]) -> None:
 
 
 def replace_dir(new: Path, path: Path) -> None:
-    """Move the folder new to path; an existing path is swapped out first and removed only afterwards."""
+    """Move the folder new to path; an existing path is swapped out first and removed only afterwards. If the
+    move fails (another process put its folder there meanwhile), the folder that was there is put back."""
+    if path.is_symlink():
+        raise ValueError(f"{path} is a symbolic link: give the folder itself")
     old = temporary(path, "old")
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
+    try:
         os.replace(path, old)
-    os.replace(new, path)
-    shutil.rmtree(old, ignore_errors=True)
+    except FileNotFoundError:  # nothing there (or another writer is swapping it right now)
+        pass
+    try:
+        os.replace(new, path)
+    except OSError:
+        if old.exists() and not path.exists():
+            os.replace(old, path)
+        raise
+    finally:
+        remove(old)
+
+
+def remove(path: Path) -> None:
+    """Remove a file, a link (never what it points to) or a folder, if there."""
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    elif path.is_dir():
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _alive(pid: int) -> bool:
@@ -164,7 +187,7 @@ def clean_stale(folder: Path, pattern: re.Pattern = TEMPORARY) -> list[Path]:
     for path in Path(folder).glob(".*"):
         match = pattern.match(path.name)
         if match and int(match["pid"]) != os.getpid() and not _alive(int(match["pid"])):
-            shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
+            remove(path)  # a leftover link is unlinked, never followed
             removed.append(path)
     return removed
 

@@ -31,6 +31,9 @@ from grokgpt.model import GPT
 EVAL_CHUNK = 8192  # rows per forward pass when evaluating a whole split
 LOSS_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 AUTOCAST = {"none": None, "bfloat16": torch.bfloat16}
+STOP_SPLITS = ("train", "val", "test")  # the splits a data set can have (data.SPLITS)
+MAX_STEPS = 10_000_000  # a step budget beyond this runs for months on a CPU: surely a typo
+MAX_SEED = 2**32 - 1  # seeds are 32-bit everywhere (numpy's limit; torch takes more)
 SNAPSHOT_ENV = "GROKGPT_SNAPSHOT_SECONDS"  # seconds of training between snapshots (default 300)
 
 
@@ -66,8 +69,19 @@ class TrainConfig:
                 raise ValueError(
                     f"{name} must be {'positive' if name in ('batch_size', 'eval_every') else '>= 0'}, got {value}"
                 )
+        for name, most in (("max_steps", MAX_STEPS), ("seed", MAX_SEED)):
+            if getattr(self, name) > most:
+                raise ValueError(f"{name} must be at most {most:,}, got {getattr(self, name):,}")
+        for name in ("lr", "weight_decay", "beta1", "beta2", "grokfast_alpha", "grokfast_lamb", "stop_acc"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, int | float) or not math.isfinite(value)):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
         if not self.lr > 0 or self.weight_decay < 0:
             raise ValueError(f"lr must be > 0 and weight_decay >= 0, got {self.lr!r} and {self.weight_decay!r}")
+        if self.grokfast_lamb < 0:
+            raise ValueError(f"grokfast_lamb must be >= 0 (0 turns Grokfast off), got {self.grokfast_lamb!r}")
+        if self.stop_split not in STOP_SPLITS:
+            raise ValueError(f"stop_split must be one of {', '.join(STOP_SPLITS)}, got {self.stop_split!r}")
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1 and 0 <= self.grokfast_alpha < 1):
             raise ValueError("beta1, beta2 and grokfast_alpha must be in [0, 1)")
         if self.stop_acc is not None and not 0 < self.stop_acc <= 1:
