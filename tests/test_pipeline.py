@@ -99,19 +99,28 @@ def test_row14_partial_outputs_of_killed_notebooks_are_cleaned_at_the_next_start
 WRITES_A_FIGURE = "from grokgpt import store\nstore.atomic_write(store.output() / 'figures' / 'x.png', lambda t: t.write_text(str(x)))"
 
 
-def test_registry_parameters_publish_only_after_every_cell_succeeded(tmp_path, monkeypatch):
+def project(tmp_path, monkeypatch, **registry):
+    """tmp_path as a project whose registry has the given notebooks' parameters."""
     monkeypatch.setenv("GROKGPT_ROOT", str(tmp_path))
-    good = notebook(tmp_path / "good.ipynb", "x = 1  # a knob", WRITES_A_FIGURE)
-    assert pipeline.execute(good, tmp_path / "reports" / "good.ipynb", [], cwd=tmp_path) == 0
+    (tmp_path / "data" / "runs").mkdir(parents=True, exist_ok=True)
+    (tmp_path / "notebooks").mkdir(exist_ok=True)
+    monkeypatch.setattr(experiments, "PARAMETERS", {**experiments.PARAMETERS, **registry})
+    return tmp_path / "notebooks"
+
+
+def test_registry_parameters_publish_only_after_every_cell_succeeded(tmp_path, monkeypatch):
+    notebooks = project(tmp_path, monkeypatch, **{"90_good": {"x": 1}, "91_bad": {"x": 2}})
+    good = notebook(notebooks / "90_good.ipynb", "x = 1  # a knob", WRITES_A_FIGURE)
+    assert pipeline.execute(good, tmp_path / "reports" / "90_good.ipynb", [], cwd=tmp_path) == 0
     assert (tmp_path / "figures" / "x.png").read_text() == "1"
-    bad = notebook(tmp_path / "bad.ipynb", "x = 2  # a knob", WRITES_A_FIGURE, "raise ValueError('boom')")
-    assert pipeline.execute(bad, tmp_path / "reports" / "bad.ipynb", [], cwd=tmp_path) == 1
+    bad = notebook(notebooks / "91_bad.ipynb", "x = 2  # a knob", WRITES_A_FIGURE, "raise ValueError('boom')")
+    assert pipeline.execute(bad, tmp_path / "reports" / "91_bad.ipynb", [], cwd=tmp_path) == 1
     assert (tmp_path / "figures" / "x.png").read_text() == "1"  # a failed notebook publishes nothing
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".publish")]  # and leaves no staging folder
 
 
 def test_other_parameters_write_to_scratch_and_unknown_ones_are_refused(tmp_path, monkeypatch, capsys):
-    monkeypatch.setenv("GROKGPT_ROOT", str(tmp_path))
+    project(tmp_path, monkeypatch)
     src = notebook(tmp_path / "nb.ipynb", "x = 1  # a knob", WRITES_A_FIGURE)
     assert pipeline.execute(src, tmp_path / "out.ipynb", ["-p", "x", "5"], cwd=tmp_path) == 0
     assert (tmp_path / "scratch" / "nb" / "figures" / "x.png").read_text() == "5"
@@ -120,16 +129,22 @@ def test_other_parameters_write_to_scratch_and_unknown_ones_are_refused(tmp_path
     assert "max_itres" in capsys.readouterr().err and not (tmp_path / "out2.ipynb").exists()
 
 
-def test_the_readme_gets_the_claims_of_notebooks_run_with_the_registrys_parameters(tmp_path, capsys):
+def test_the_readme_gets_the_claims_of_notebooks_run_with_the_registrys_parameters(tmp_path, monkeypatch, capsys):
     item = claims.claim("It groks", 3, 3, "val held", 0, "A title")
-    src = notebook(tmp_path / "nb.ipynb", "x = 1  # a knob", f"display({claims.bundle([item])!r}, raw=True)")
+    src = notebook(
+        project(tmp_path, monkeypatch, nb={"x": 1}) / "nb.ipynb",
+        "x = 1  # a knob",
+        f"display({claims.bundle([item])!r}, raw=True)",
+    )
     readme = tmp_path / "README.md"
     readme.write_text(f"# Project\n\n{document.README_START}\nold\n{document.README_END}\n\nMore.\n")
     out = tmp_path / "reports" / "nb.ipynb"
     assert pipeline.execute(src, out, ["-p", "x", "2"], cwd=tmp_path) == 0
     capsys.readouterr()
     assert pipeline.main(["readme", str(readme), str(out)]) == 0 and "old" in readme.read_text()
-    _one_line(capsys, "ran with parameters")
+    _one_line(capsys, "did not publish")
+    src = src.rename(src.with_name("90_nb.ipynb"))
+    monkeypatch.setitem(experiments.PARAMETERS, "90_nb", {"x": 1})
     assert pipeline.execute(src, out, [], cwd=tmp_path) == 0
     capsys.readouterr()
     assert pipeline.main(["readme", str(readme), str(out)]) == 0
@@ -146,3 +161,62 @@ def test_the_title_page_says_how_many_registry_runs_are_missing(in_tmp):
     text = document.title_page([], [])
     total = len(experiments.every_spec())
     assert f"**{total} of the registry's {total} runs are not computed yet**" in text and "0 runs" in text
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Issue 22: publishing is the notebook's, not the flags'; bad input is one line before any cell runs
+
+
+def test_an_edited_parameters_cell_or_a_notebook_elsewhere_never_publishes(tmp_path, monkeypatch):
+    notebooks = project(tmp_path, monkeypatch, **{"90_nb": {"x": 1}})
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "90_nb_shipped.png").write_text("shipped")
+    edited = notebook(notebooks / "90_nb.ipynb", "x = 7  # edited in JupyterLab", WRITES_A_FIGURE)
+    assert not pipeline.publishes(edited, [])
+    assert pipeline.execute(edited, tmp_path / "reports" / "90_nb.ipynb", [], cwd=tmp_path) == 0
+    assert (tmp_path / "scratch" / "90_nb" / "figures" / "x.png").read_text() == "7"
+    assert [p.name for p in (tmp_path / "figures").iterdir()] == ["90_nb_shipped.png"]  # nothing deleted
+    elsewhere = notebook(tmp_path / "90_nb.ipynb", "x = 1  # a knob", WRITES_A_FIGURE)
+    assert not pipeline.publishes(elsewhere, []) and not pipeline.publishes(elsewhere, ["-p", "x", "1"])
+    assert pipeline.publishes(notebook(notebooks / "90_nb.ipynb", "x = 1  # a knob"), [])
+    assert not pipeline.publishes(notebooks / "90_nb.ipynb", ["-p", "x", "1"])  # it ran with parameters
+
+
+def test_bad_papermill_arguments_and_roots_are_one_line(tmp_path, monkeypatch, capsys):
+    src = notebook(tmp_path / "nb.ipynb", "seeds = [0]  # a knob", "print(seeds)")
+    out = tmp_path / "out.ipynb"
+    for args, needle in [
+        (["-y", "seeds: [0"], "not YAML"),
+        (["-y", "5"], "not a mapping"),
+        (["-y", "seeds: []"], "empty"),
+        (["-p", "seeds"], "NAME VALUE"),
+    ]:
+        assert pipeline.main(["run", str(src), str(out), *args]) == 2, args
+        _one_line(capsys, needle)
+    before = src.read_bytes()
+    assert pipeline.main(["run", str(src), str(src)]) == 2
+    _one_line(capsys, "the notebook itself")
+    assert src.read_bytes() == before
+    bare = notebook(tmp_path / "bare.ipynb", "y = 1")
+    nb = nbformat.read(bare, as_version=4)
+    nb.cells[1].metadata["tags"] = []
+    nbformat.write(nb, bare)
+    assert pipeline.main(["run", str(bare), str(out), "-p", "y", "2"]) == 2
+    _one_line(capsys, "no parameters cell")
+    monkeypatch.setenv("GROKGPT_ROOT", str(tmp_path / "missing"))
+    assert pipeline.main(["run", str(src), str(out)]) == 2
+    _one_line(capsys, "missing", "not a folder")
+    assert not out.exists()
+
+
+def test_the_readme_keeps_a_notebooks_claims_when_it_produced_none(tmp_path, monkeypatch, capsys):
+    src = notebook(project(tmp_path, monkeypatch, **{"90_nb": {"x": 1}}) / "90_nb.ipynb", "x = 1  # a knob")
+    out = tmp_path / "reports" / "90_nb.ipynb"
+    assert pipeline.execute(src, out, [], cwd=tmp_path) == 0
+    readme = tmp_path / "README.md"
+    text = f"{document.README_START}\n| It groks | [90_nb](reports/90_nb.ipynb) |\n{document.README_END}\n"
+    readme.write_text(text)
+    capsys.readouterr()
+    assert pipeline.main(["readme", str(readme), str(out)]) == 2
+    _one_line(capsys, "90_nb", "no claims")
+    assert readme.read_text() == text

@@ -10,14 +10,18 @@ only when every cell succeeded: a failing notebook exits 1 and leaves the previo
 output is kept beside it as `.failed-<name>.ipynb` for reading). Bad input is one line and exit 2, before any
 cell runs: a parameter the notebook does not have, a missing notebook, an output folder that cannot be written.
 The partial output of a notebook being run is `.running-<pid>-<name>.ipynb`; the next `run` removes those whose
-process is gone (killed). With no parameters the notebook publishes: its figures, checkpoints and new runs are staged
-and merged into figures/, checkpoints/ and data/runs/ once every cell succeeded; with parameters they go to
-scratch/<notebook>/ (`--publish` overrides). The Makefile chains the three steps.
+process is gone (killed). The notebook publishes only when it is one of the project's notebooks/NN_*.ipynb, runs
+with no parameters, and its parameters cell holds the registry's values (`experiments.PARAMETERS`, compared by
+value: a cell edited in JupyterLab does not publish): its figures, checkpoints and new runs are staged and merged
+into figures/, checkpoints/ and data/runs/ once every cell succeeded. Anything else writes under
+scratch/<notebook>/. The executed notebook records which (metadata `grokgpt.published`), and `readme` writes
+only the claims of published notebooks, never removing a notebook's claims because it produced none. The
+Makefile chains the steps.
 """
 
 from __future__ import annotations
 
-import argparse
+import ast
 import os
 import re
 import shutil
@@ -28,30 +32,73 @@ import nbformat
 import papermill
 import yaml
 
-from grokgpt import document, store
+from grokgpt import claims, document, experiments, store
+from grokgpt.flags import Parser
 from grokgpt.store import atomic_write
 
 RUNNING = re.compile(r"^\.running-(?P<pid>\d+)-.+\.ipynb$")  # a notebook's partial output, by its process
+NOTEBOOK = re.compile(r"^\d\d_\w+\.ipynb$")  # the project's notebooks: notebooks/NN_topic.ipynb
 
 
 def parameter_names(args: list[str]) -> list[str]:
-    """The parameter names in papermill arguments (-p/-r NAME VALUE, -y YAML)."""
-    names = []
-    for flag, value in zip(args, args[1:], strict=False):
+    """The parameter names in papermill arguments (-p/-r NAME VALUE, -y YAML); ValueError (one line) for a flag
+    without its values, YAML that does not parse or is not a mapping, or an empty list (no cell can use it)."""
+    names, i = [], 0
+    while i < len(args):
+        flag = args[i]
         if flag in ("-p", "--parameters", "-r", "--parameters_raw"):
-            names.append(value)
+            if i + 2 >= len(args):
+                raise ValueError(f"{flag} needs a name and a value: {flag} NAME VALUE")
+            names.append(args[i + 1])
+            i += 3
         elif flag in ("-y", "--parameters_yaml"):
-            names += list(yaml.safe_load(value) or {})
+            if i + 1 >= len(args):
+                raise ValueError(f"{flag} needs a YAML mapping: {flag} 'name: value'")
+            try:
+                values = yaml.safe_load(args[i + 1])
+            except yaml.YAMLError as err:
+                raise ValueError(f"{flag} {args[i + 1]!r} is not YAML: {' '.join(str(err).split())[:120]}") from None
+            if not isinstance(values, dict):
+                raise ValueError(f"{flag} {args[i + 1]!r} is not a mapping of parameters ('name: value')")
+            if empty := [k for k, v in values.items() if v == [] or v == {}]:
+                raise ValueError(f"parameter {', '.join(map(str, empty))} is empty: give at least one value")
+            names += list(values)
+            i += 2
+        else:
+            i += 1
     return names
 
 
-def execute(source: Path, output: Path, papermill_args: list[str], cwd: Path | None = None,
-            publish: bool | None = None) -> int:  # fmt: skip
+def cell_parameters(path: Path) -> dict | None:
+    """The literals of a notebook's `parameters` cell (name -> value), or None when it has no such cell or the
+    cell is not all literals."""
+    nb = nbformat.read(path, as_version=4)
+    cell = next((c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])), None)
+    if cell is None:
+        return None
+    try:
+        tree = ast.parse(cell.source)
+        return {t.targets[0].id: ast.literal_eval(t.value) for t in tree.body}
+    except (SyntaxError, ValueError, AttributeError, IndexError):
+        return None
+
+
+def publishes(source: Path, papermill_args: list[str]) -> bool:
+    """Whether a run of source speaks for the study: it is <root>/notebooks/NN_*.ipynb, it runs with no
+    parameters, and its parameters cell holds the registry's values."""
+    notebooks = (store.root() / "notebooks").resolve()
+    if papermill_args or source.resolve().parent != notebooks or not NOTEBOOK.match(source.name):
+        return False
+    registry = experiments.PARAMETERS.get(source.stem)
+    return registry is not None and cell_parameters(source) == registry
+
+
+def execute(source: Path, output: Path, papermill_args: list[str], cwd: Path | None = None) -> int:
     """Run papermill's own command line on source; move the result to output only if it succeeded.
 
-    With the registry's parameters (no -p/-y given) or publish=True the notebook writes figures, checkpoints and
-    new runs into a staging folder that is merged into the project only when every cell succeeded; with other
-    parameters it writes under scratch/<notebook>/, so exploration never touches what is committed."""
+    A notebook that publishes (`publishes`) writes figures, checkpoints and new runs into a staging folder that is
+    merged into the project only when every cell succeeded; any other writes under scratch/<notebook>/, so
+    exploration never touches what is committed."""
     from papermill.cli import papermill as papermill_cli
 
     try:
@@ -59,17 +106,21 @@ def execute(source: Path, output: Path, papermill_args: list[str], cwd: Path | N
             raise FileNotFoundError(f"no notebook {source}")
         if output.is_dir():
             raise IsADirectoryError(f"{output} is a directory")
+        if output.resolve() == source.resolve():
+            raise ValueError(f"the output {output} is the notebook itself: give another path (reports/...)")
+        store.check_project()
         store.check_writable(output.parent)
         known = papermill.inspect_notebook(str(source))
+        unknown = sorted(set(parameter_names(papermill_args)) - set(known))
+        if unknown and not known:
+            raise ValueError(f"{source} has no parameters cell: it takes no parameter ({', '.join(unknown)} given)")
+        if unknown:
+            raise ValueError(f"{source} has no parameter {', '.join(unknown)}; it has: {', '.join(known)}")
+        publish = publishes(source, papermill_args)
     except (OSError, ValueError) as err:  # a notebook that is not JSON raises a ValueError
         print(f"pipeline: error: {' '.join(str(err).split())}", file=sys.stderr)
         return 2
-    unknown = sorted(set(parameter_names(papermill_args)) - set(known))
-    if unknown:
-        print(f"pipeline: {source} has no parameter {', '.join(unknown)}; it has: {', '.join(known)}", file=sys.stderr)
-        return 2
     root = store.root()
-    publish = not papermill_args if publish is None else publish
     staging = store.temporary(root / f"publish-{source.stem}") if publish else root / store.SCRATCH / source.stem
     store.clean_stale(root)
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -99,18 +150,20 @@ def execute(source: Path, output: Path, papermill_args: list[str], cwd: Path | N
         if staging.exists():
             store.merge(staging, root)
             shutil.rmtree(staging)
-    tidy(partial)
+    tidy(partial, publish)
     partial.replace(output)
     failed.unlink(missing_ok=True)
     return 0
 
 
-def tidy(path: Path) -> None:
-    """Collapse each cell's progress-bar updates (carriage returns) to their final line, as Jupyter shows them."""
+def tidy(path: Path, published: bool = False) -> None:
+    """Collapse each cell's progress-bar updates (carriage returns) to their final line, as Jupyter shows them,
+    and record whether the run published (what `readme` reads)."""
     from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
     nb = nbformat.read(path, as_version=4)
     CoalesceStreamsPreprocessor().preprocess(nb, {})
+    nb.metadata["grokgpt"] = {"published": published}
     nbformat.write(nb, path)
 
 
@@ -141,26 +194,37 @@ def export_pdf(html: Path, output: Path) -> None:
 
 
 def update_readme(readme: Path, paths: list[Path]) -> bool:
-    """Write the executed notebooks' claims into the README's results table. Only notebooks that ran with the
-    registry's parameters speak for the study: with any papermill parameters the README is left as it is (False)."""
+    """Write the executed notebooks' claims into the README's results table. Only notebooks that published (the
+    registry's notebooks with the registry's parameters) speak for the study: otherwise the README is left as it
+    is (False). ValueError (one line) when a notebook whose claims the README shows produced none: a notebook that
+    failed to say anything never erases what it said before."""
     notebooks = {p: nbformat.read(p, as_version=4) for p in paths}
-    tuned = [p.stem for p, nb in notebooks.items() if nb.metadata.get("papermill", {}).get("parameters")]
+    tuned = [p.stem for p, nb in notebooks.items() if not nb.metadata.get("grokgpt", {}).get("published")]
     if tuned:
-        print(f"pipeline readme: {readme} left as it is: {', '.join(tuned)} ran with parameters", file=sys.stderr)
+        print(f"pipeline readme: {readme} left as it is: {', '.join(tuned)} did not publish", file=sys.stderr)
         return False
-    text = document.with_claims(readme.read_text(encoding="utf-8"), document.readme_claims(paths, readme.parent))
-    if text != readme.read_text(encoding="utf-8"):
+    old = readme.read_text(encoding="utf-8")
+    block = old[old.find(document.README_START) : old.find(document.README_END)]
+    silent = [p.stem for p, nb in notebooks.items() if f"[{p.stem}](" in block and not _has_claims(nb)]
+    if silent:
+        raise ValueError(f"{', '.join(silent)} produced no claims, but {readme} shows its claims: README left as it is")
+    text = document.with_claims(old, document.readme_claims(paths, readme.parent))
+    if text != old:
         atomic_write(readme, lambda tmp: tmp.write_text(text, encoding="utf-8"))
     return True
 
 
+def _has_claims(nb: nbformat.NotebookNode) -> bool:
+    outputs = (o for cell in nb.cells if cell.cell_type == "code" for o in cell.get("outputs", []))
+    return any(claims.CLAIMS_MIME in o.get("data", {}) for o in outputs)
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grokgpt.pipeline", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="python -m grokgpt.pipeline", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     p = sub.add_parser("run", help="execute one notebook through papermill")
     p.add_argument("source", type=Path)
     p.add_argument("output", type=Path)
-    p.add_argument("--publish", action="store_true", default=None, help="publish figures and checkpoints even with -p")
     p = sub.add_parser("html", help="export executed notebooks as one HTML page")
     p.add_argument("output", type=Path)
     p.add_argument("notebooks", type=Path, nargs="+")
@@ -172,7 +236,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("notebooks", type=Path, nargs="+")
     args, rest = parser.parse_known_args(argv)
     if args.command == "run":
-        return execute(args.source, args.output, rest, publish=args.publish)
+        return execute(args.source, args.output, rest)
     if rest:
         parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:

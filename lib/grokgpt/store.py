@@ -47,6 +47,17 @@ def root() -> Path:
     return cwd
 
 
+def check_project(path: Path | None = None) -> Path:
+    """The project root (path, else `root()`), checked: ValueError (one line) unless it is a folder that holds
+    data/runs/ or the library (a clone), so that a mistyped $GROKGPT_ROOT never reads as a project with no runs."""
+    path = Path(path or root())
+    if not path.is_dir():
+        raise ValueError(f"the project root {path} ({ROOT_ENV} or the working folder) is not a folder")
+    if not (path / RUNS).is_dir() and not (path / "lib" / "grokgpt").is_dir():
+        raise ValueError(f"{path} is not a grokgpt project: it has no {RUNS}/ folder (set {ROOT_ENV} to the clone)")
+    return path
+
+
 def output() -> Path:
     """Where this process writes figures, checkpoints and new runs: $GROKGPT_OUTPUT, else <root>/scratch."""
     return Path(os.environ[OUTPUT_ENV]) if os.environ.get(OUTPUT_ENV) else root() / SCRATCH

@@ -4,27 +4,37 @@
     python -m grokgpt.sweeps verify [--n 3] [--seed S] [--max-seconds 600]
 
 `sweep(specs)` returns every spec's finished run: found in data/runs/ (or this process's output), or computed.
-Computing runs one at a time in this process uses every core; with `jobs > 1` (the default for `run`: one worker
-per core) or a scheduler address, each run is a Dask task on a worker with one torch thread (one 1-thread worker
-per core gives about 1.5× the runs per hour of one run on all cores: `benchmarks/sweep_speed.py`). Workers return
+Every run is computed on one torch thread, in this process (`jobs` 1) or, with `jobs > 1` (the default for `run`:
+one worker per core) or a scheduler address, as a Dask task on a 1-thread worker (one 1-thread worker per core
+gives about 1.5× the runs per hour of one run on all cores: `benchmarks/sweep_speed.py`). One thread always,
+because the thread count changes a run's trajectory: a name never stands for two sets of metrics. Workers return
 what a run produced as values (`runs.Result`); the caller writes data/runs/, so workers need no shared
 filesystem. A worker that dies costs its run only: the sweep goes on, and the failure is reported at the end.
+Two sweeps at once never raise over a run they both wrote: the one that loses the race reads the other's.
+
+Bad input is one line on stderr and exit code 2, found before any training: a root that is not a project, a
+data/runs/ that cannot be written, a scheduler that does not answer within a few seconds, a flag out of its range.
 """
 
 from __future__ import annotations
 
-import argparse
 import io
+import math
 import random
 import sys
+import warnings
 from pathlib import Path
 
 import pandas as pd
 from tqdm.auto import tqdm
 
 from grokgpt import experiments, runs, store
+from grokgpt.flags import Parser
 from grokgpt.runs import Run, Spec
-from grokgpt.train import cores, cpu_threads, load_snapshot
+from grokgpt.train import cores, load_snapshot
+
+SCHEDULER_TIMEOUT = 5  # seconds a scheduler has to answer before `run` gives up, before any training
+THREADS = 1  # torch threads of every run a sweep computes, as every run of the registry was
 
 
 class SweepError(RuntimeError):
@@ -84,8 +94,13 @@ def _compute(
     bar = tqdm(total=len(specs), desc="runs", unit="run", file=sys.stderr, disable=not progress)
     if jobs == 1 and scheduler is None:
         for spec in specs:
+            found = None if force else runs.find(spec.name)  # another sweep finished it meanwhile
+            if found is not None and (found.has() or not spec.weights):
+                done[spec.name] = found
+                bar.update()
+                continue
             snapshot = runs.snapshot_path(into, spec.name)
-            result = runs.compute(spec, threads=cpu_threads(1), progress=progress, snapshot=snapshot)
+            result = runs.compute(spec, threads=THREADS, progress=progress, snapshot=snapshot)
             done[spec.name] = runs.write(result, into)
             snapshot.unlink(missing_ok=True)
             bar.update()
@@ -95,7 +110,7 @@ def _compute(
         # any free port for the scheduler's web server, so that two sweeps at once (make runs, make test) never clash
         cluster = None if scheduler else LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                                       dashboard_address=":0")  # fmt: skip
-        with Client(scheduler or cluster) as client:
+        with Client(scheduler or cluster, timeout=f"{SCHEDULER_TIMEOUT}s") as client:
             # Submit lazily, a few runs per worker at a time and in order, so that the longest runs start first and
             # a run that another process finished meanwhile is found instead of computed twice.
             queue, futures = iter(specs), {}
@@ -110,7 +125,7 @@ def _compute(
                         continue
                     start = runs.start_weights(spec) if spec.start else None
                     snapshot = runs.snapshot_path(into, spec.name).absolute()
-                    future = client.submit(runs.compute, spec, 1, False, snapshot, start, pure=False)
+                    future = client.submit(runs.compute, spec, THREADS, False, snapshot, start, pure=False)
                     futures[future] = spec
                     completed.add(future)
                     return
@@ -169,57 +184,131 @@ def compare(committed: pd.DataFrame, again: pd.DataFrame) -> list[str]:
 
 def verify(n: int = 3, seed: int | None = None, max_seconds: float = 600) -> bool:
     """Retrain n random runs of data/runs/ (among those that took at most max_seconds) with their recorded thread
-    count, and compare their metrics with the committed ones. Prints the differences; True if there are none."""
-    folder = store.root() / store.RUNS
+    count, and compare their metrics with the committed ones: one line per run, then a summary. True unless a run
+    recorded on this CPU differs (float kernels differ between CPUs, so bitwise equality is only expected on the
+    CPU a run records; runs from another CPU, or recording none, are counted apart). ValueError (one line) for an
+    n below 1, a max_seconds not above 0, a root that is not a project, or no run to check."""
+    if not isinstance(n, int) or n < 1:
+        raise ValueError(f"--n must be at least 1 (a check of no run checks nothing), got {n}")
+    if not (math.isfinite(max_seconds) and max_seconds > 0):
+        raise ValueError(f"--max-seconds must be a positive number, got {max_seconds}")
+    folder = store.check_project() / store.RUNS
+    if not folder.is_dir():
+        raise ValueError(f"{folder} is not a folder: there are no runs to verify")
     candidates = []
     for path in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-        if runs.problem(path) is None:
-            run = runs.load(path)
-            if run.metrics["elapsed_s"].max() <= max_seconds:
-                candidates.append(run)
+        reason = runs.problem(path)
+        if reason is not None:
+            print(f"not a run: {path.name}: {reason}")
+        elif (run := runs.load(path)).metrics["elapsed_s"].max() <= max_seconds:
+            candidates.append(run)
+    if not candidates:
+        raise ValueError(f"no finished run in {folder} took at most {max_seconds:g} s: nothing to verify")
     chosen = random.Random(seed).sample(candidates, min(n, len(candidates)))
-    ok = True
+    here, counts = runs.cpu_name(), {"equal": 0, "DIFFERENT": 0, "other CPU": 0}
     for run in chosen:
-        spec = runs.spec_of(run.config)
-        again = runs.compute(spec, threads=run.config.get("env", {}).get("threads", cpu_threads(1)), progress=False)
+        spec, env = runs.spec_of(run.config), run.config.get("env", {})
+        again = runs.compute(spec, threads=env.get("threads", THREADS), progress=False)
         differences = compare(run.metrics, again.metrics)
-        ok &= not differences
-        print(f"{'same' if not differences else 'DIFFERENT'}: {run.name}", *differences, sep="\n  ")
-    print(f"verify: {len(chosen)} of {len(candidates)} runs retrained; {'all equal' if ok else 'differences above'}")
-    return ok
+        first = f": {differences[0]}" + (f" (and {len(differences) - 1} more)" if len(differences) > 1 else "")
+        if not differences:
+            counts["equal"] += 1
+            print(f"equal: {run.name}")
+        elif env.get("cpu") != here:
+            counts["other CPU"] += 1
+            recorded = f"on {env['cpu']}" if env.get("cpu") else "with no CPU recorded"
+            print(
+                f"differs, computed {recorded} (bitwise equality is only expected on the same CPU): {run.name}{first}"
+            )
+        else:
+            counts["DIFFERENT"] += 1
+            print(f"DIFFERENT on the same CPU: {run.name}{first}")
+    print(
+        f"verify: {len(chosen)} of {len(candidates)} runs retrained on {here}: {counts['equal']} equal, "
+        f"{counts['DIFFERENT']} different on the CPU they record, {counts['other CPU']} different and computed "
+        "on another CPU (or recording none)"
+    )
+    return counts["DIFFERENT"] == 0
+
+
+def check_scheduler(address: str) -> None:
+    """ValueError (one line) unless a Dask scheduler answers at address within SCHEDULER_TIMEOUT seconds."""
+    from distributed import Client
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            Client(address, timeout=f"{SCHEDULER_TIMEOUT}s").close()
+    except Exception as err:  # OSError, TimeoutError, ValueError for an address that is not one
+        reason = " ".join(str(err).split())[:120] or type(err).__name__
+        raise ValueError(
+            f"--scheduler {address}: no Dask scheduler answered within {SCHEDULER_TIMEOUT} s ({reason})"
+        ) from None
+
+
+def positive_int(text: str) -> int:
+    """argparse type: an integer >= 1."""
+    value = int(text)
+    if value < 1:
+        raise ValueError(text)
+    return value
+
+
+positive_int.__name__ = "integer >= 1"  # argparse names the type in its error
+
+
+def _one_line(message, category, filename, lineno, file=None, line=None) -> str:
+    return f"{message}\n"  # a damaged run folder is reported in one line, without the warning's source line
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m grokgpt.sweeps", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True)
+    parser = Parser(prog="python -m grokgpt.sweeps", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     p = sub.add_parser("run", help="compute every run of the registry that is missing from data/runs/")
     p.add_argument(
-        "--jobs", type=int, default=cores(), help="runs side by side, one thread each (default: one per core)"
+        "--jobs", type=positive_int, default=cores(), help="runs side by side, one thread each (default: one per core)"
     )
     p.add_argument("--scheduler", help="a Dask scheduler address (tcp://host:8786) instead of local workers")
     p.add_argument("--force", action="store_true", help="recompute every run, finished or not")
     p.add_argument("--only", nargs="+", choices=sorted(experiments.PLANS), help="only these notebooks' runs")
     p.add_argument("--list", action="store_true", help="list the missing runs and stop")
     p = sub.add_parser("verify", help="retrain a random sample of finished runs and compare their metrics")
-    p.add_argument("--n", type=int, default=3, help="runs to retrain (default 3)")
+    p.add_argument("--n", type=positive_int, default=3, help="runs to retrain (default 3)")
     p.add_argument("--seed", type=int, help="seed of the random choice (default: a new choice each time)")
     p.add_argument("--max-seconds", type=float, default=600, help="choose among runs that took at most this long")
     args = parser.parse_args(argv)
-    if args.command == "verify":
-        return 0 if verify(args.n, args.seed, args.max_seconds) else 1
+    warnings.formatwarning = _one_line
+    prog = "make verify" if args.command == "verify" else "make runs"
+    try:
+        if args.command == "verify":
+            return 0 if verify(args.n, args.seed, args.max_seconds) else 1
+        return run(args)
+    except SweepError as err:
+        print(f"{prog}: {err}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{prog}: interrupted; finished runs are kept, the others resume from their snapshots", file=sys.stderr)
+        return 130
+    except (ValueError, OSError, FloatingPointError) as err:  # bad input, a full disk, a diverged run
+        print(f"{prog}: error: {' '.join(str(err).split()) or repr(err)}", file=sys.stderr)
+        return 2
+
+
+def run(args) -> int:
+    """`make runs`: every check first, then the missing runs of the registry (or of --only's notebooks)."""
+    into = store.check_project() / store.RUNS
+    if not args.list:
+        store.check_writable(into)
+        if args.scheduler:
+            check_scheduler(args.scheduler)
     specs = [s for name in args.only for g in experiments.plan(name).values() for s in g] if args.only else None
     specs = experiments.every_spec() if specs is None else list({s.name: s for s in specs}.values())
-    into = store.root() / store.RUNS
     if args.list:
         have = sweep(specs, train=False, into=into, progress=False)
         todo = missing(specs, have)
         print(*todo, f"{len(todo)} of {len(specs)} runs missing", sep="\n")
         return 0
-    try:
-        sweep(specs, jobs=args.jobs, scheduler=args.scheduler, force=args.force, into=into)
-    except SweepError as err:
-        print(f"make runs: {err}", file=sys.stderr)
-        return 1
+    sweep(specs, jobs=args.jobs, scheduler=args.scheduler, force=args.force, into=into)
     print(f"make runs: all {len(specs)} runs of the registry are in {into}")
     return 0
 
