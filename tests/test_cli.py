@@ -378,3 +378,77 @@ def test_committed_grokking_checkpoint_divides(grokgpt, tmp_path):
     assert sum(a == t for a, t in zip(answers[1:], table, strict=True)) >= 0.99 * len(table)
     _fails_in_one_line(grokgpt("sample", GROKKING, "--prompt", "3/0="), "division by 0")
     _fails_in_one_line(grokgpt("sample", GROKKING, "--prompt", "98/5="), "residues")
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Issue 22: a failed command loses nothing; values in their sets and ranges; data/runs/ is make runs'
+
+
+@pytest.fixture
+def good(grokgpt, tmp_path):
+    """A finished run written by `train` into tmp_path/good."""
+    assert grokgpt("train", "text.txt", *TINY, "--out_dir", "good").returncode == 0
+    return tmp_path / "good"
+
+
+@pytest.mark.parametrize(
+    "flags, says",
+    [
+        (["--lr", "inf"], "lr"),
+        (["--lr", "1e20"], "diverged"),  # trains, stops at the first non-finite loss, writes nothing
+        (["--weight_decay", "inf"], "weight_decay"),
+        (["--grokfast_lamb", "nan"], "grokfast_lamb"),
+        (["--grokfast_lamb", "-5"], "grokfast_lamb"),
+        (["--stop_split", "vall", "--stop_acc", "0.5"], "stop_split"),
+        (["--seed", str(2**64)], "seed"),
+        (["--max_iters", "100000000000"], "max_steps"),
+    ],
+)
+def test_a_failed_or_refused_train_leaves_the_good_run_byte_identical(good, refused, flags, says):
+    refused("train", "text.txt", *TINY, *flags, "--out_dir", "good", says=(says,))
+
+
+def test_the_config_json_written_is_strict_json(good):
+    json.loads((good / "config.json").read_text(), parse_constant=lambda name: pytest.fail(f"{name} in config.json"))
+
+
+def test_train_and_arith_never_write_into_data_runs(refused, tmp_path, monkeypatch):
+    monkeypatch.setenv("GROKGPT_ROOT", str(tmp_path))
+    (tmp_path / "data" / "runs" / "sentence_s1_29322681").mkdir(parents=True)
+    refused("train", "text.txt", *TINY, "--out_dir", "data/runs/sentence_s1_29322681", says=("data/runs",))
+    refused("arith", "--prime", 7, "--op", "+", *TINY, "--out_dir", "data/runs/new", says=("data/runs",))
+
+
+def test_symlinked_and_working_folder_out_dirs_are_refused_before_training(good, refused, tmp_path):
+    (tmp_path / "link").symlink_to(good)
+    refused("train", "text.txt", *TINY, "--out_dir", "link", says=("symbolic link",))
+    (tmp_path / "sub").mkdir()
+    refused("train", "text.txt", *TINY, "--out_dir", ".", says=("working folder",))
+
+
+def test_sets_and_bounds_are_one_line_naming_the_flag(trained, refused, tmp_path):
+    model = trained / "ckpt" / "model.pt"
+    refused("arith", "--prime", 2, "--op", "/", says=("at least 3",))
+    refused("data", "--protocol", "seed", "--samples", 100_000_000, "--out", "x", says=("--samples",))
+    refused("data", "--protocol", "seed", "--samples", 0, "--out", "x", says=("--samples",))
+    refused("sample", model, "--prompt", "I", "--steps", 1_000_000_000, says=("--steps",))
+    refused("sample", model, "--prompt", "I", "--steps", 3, "--temperature", "1e-300", says=("--temperature",))
+    refused("sample", model, "--prompt", "-3/5=", says=("--flag=VALUE",))
+
+
+@pytest.mark.parametrize("info", [{"answer_tokens": "abc"}, {"ops": 5}, {"task": "poetry"}, {"p": "97"}])
+def test_checkpoint_info_fields_are_checked_on_load(refused, tmp_path, info):
+    state = torch.load(GROKKING, weights_only=True)
+    torch.save({**state, "info": {**state["info"], **info}}, tmp_path / "crafted.pt")
+    refused("sample", tmp_path / "crafted.pt", "--prompt", "3/5=", says=("damaged", "info"))
+
+
+def test_text_files_with_a_byte_order_mark_are_read_and_binary_ones_named(trained, grokgpt, refused, tmp_path):
+    (tmp_path / "bom.txt").write_text("I\n", encoding="utf-8-sig")
+    done = grokgpt("sample", trained / "ckpt" / "model.pt", "--prompts-file", "bom.txt", "--steps", 3)
+    assert done.returncode == 0 and done.stdout.startswith("I"), done.stderr
+    (tmp_path / "binary.txt").write_bytes(b"\xff\xfe\x00\x81")
+    refused("sample", trained / "ckpt" / "model.pt", "--prompts-file", "binary.txt", says=("binary.txt", "UTF-8"))
+    (tmp_path / "mod7").mkdir()
+    (tmp_path / "mod7/train_mod7.txt").write_text("1+2=3\n8+9=3\n")
+    refused("arith", "mod7", "--prime", 7, says=("train_mod7.txt:2", "above the modulus"))
