@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from grokgpt import analysis, data, report
+from grokgpt import analysis, data
 
 
 def long_metrics(run, train, val, every=100, **settings):
@@ -80,7 +80,8 @@ def test_decided_needs_every_run_censored_three_seeds_four_times_the_baselines_m
     trend = analysis.predicted(s.assign(train_frac=[0.5, 0.5, 0.5, 0.5, 0.1, 0.5]).set_index("train_frac"), (500, -1))
     slow = pd.Series(trend.to_numpy(), index=s.index)  # 1,000 steps at 0.5 (no more than the baseline), 5,000 at 0.1
     assert analysis.decided(s, 1000, slow).tolist() == [True, False, False, False, False, False]
-    assert analysis.decided(s, 1000, slow.where(slow < 2000)).tolist() == analysis.decided(s, 1000).tolist()
+    # where nothing predicts a row (NaN: a weight decay without a slow-down), nothing decides it
+    assert analysis.decided(s, 1000, slow.where(slow < 2000)).tolist() == [True, False, False, False, False, False]
     assert analysis.predicted(s, None) is None
 
 
@@ -138,8 +139,6 @@ def test_train_accuracy_that_falls_back_is_counted_and_held_later():
     t = analysis.crossings(m).set_index("run")
     assert t.at["a", "train_reached"] == 100 and t.at["a", "train_collapses"] == 1 and t.at["a", "train_held"] == 300
     assert t.at["a", "eval_every"] == 100 and t.at["a", "delay"] == 3.0  # val held 300 ÷ train reached 100
-    text = report.grokking(t.assign(train_frac=0.5).reset_index())
-    assert "reached 99% at step 100 but fell below 50% again in 1 of 1 run, and held 99% only from step 300" in text
 
 
 def test_a_trend_needs_three_medians_each_over_three_runs():

@@ -245,7 +245,10 @@ def outcomes(
     outcome[none & (summary["fitted"] == 0)] = "underfit"
     outcome[summary["held"] > 0] = "some"
     outcome[summary["held"] == summary["runs"]] = "held"
-    return pd.DataFrame({"outcome": outcome, "needed": DECIDING_FACTOR * need, "budget": summary["min_budget"]})
+    needed = (DECIDING_FACTOR * need).where(
+        ~((outcome == "beyond") & (summary["min_budget"] >= DECIDING_FACTOR * need))
+    )
+    return pd.DataFrame({"outcome": outcome, "needed": needed, "budget": summary["min_budget"]})  # NaN: not known
 
 
 def overlap(a: pd.Series, b: pd.Series) -> bool:

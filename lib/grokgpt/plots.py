@@ -11,6 +11,7 @@ import textwrap
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -262,7 +263,7 @@ def phase(summary: pd.DataFrame, title: str = "") -> Figure:
     for i, frac in enumerate(grid_.index):
         for j, wd in enumerate(grid_.columns):
             if (frac, wd) not in summary.index:  # a cell whose runs are not computed yet
-                ax.text(j, i, "no runs", ha="center", va="center", fontsize=6, color="0.4")
+                ax.text(j, i, "no runs", ha="center", va="center", fontsize=7, color="0.4")
                 continue
             r = summary.loc[(frac, wd)]
             median = f"> {int(r.budget):,}" if math.isnan(r.median_held) else f"{r.median_held:,.0f}"
@@ -285,12 +286,12 @@ def phase(summary: pd.DataFrame, title: str = "") -> Figure:
 
 
 def fraction_fit(
-    summary: pd.DataFrame, a: float, b: float, extrapolate_to: float | None = None, title: str = ""
+    summary: pd.DataFrame, a: float, b: float, extrapolate_to: float | None = None, title: str = "", band=None
 ) -> Figure:
     """Median steps to val held against training fraction on log–log axes, the fitted a · fraction^b, and where
     the fit puts a smaller fraction (extrapolate_to); settings without a median (more than half censored) are
     drawn at their budget as open triangles, or, where most runs reached 99% without holding it, as crosses at the
-    median step they first reached it."""
+    median step they first reached it. `band(x) -> (low, high)` draws the fit's uncertainty as a shaded band."""
     use_style()
     fig, ax = plt.subplots()
     fracs = summary.index.to_numpy(dtype=float)
@@ -307,6 +308,10 @@ def fraction_fit(
     lo = min([*fracs, extrapolate_to or fracs.min()])
     xs = pd.Series([lo, fracs.max()])
     ax.plot(xs, a * xs**b, color="grey", lw=1, ls="--", label=f"fit: {a:.3g} · fraction^{b:.3g}")
+    if band is not None:
+        grid_ = np.geomspace(lo, fracs.max(), 50)
+        low, high = band(grid_)
+        ax.fill_between(grid_, low, high, color="grey", alpha=0.2, lw=0, label="95% bootstrap band over seeds")
     if extrapolate_to:
         ax.scatter([extrapolate_to], [a * extrapolate_to**b], marker="*", s=80, color="grey",
                    label=f"fit at {extrapolate_to:.3g}: about {float(f'{a * extrapolate_to**b:.3g}'):,.0f} steps")  # fmt: skip
