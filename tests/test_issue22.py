@@ -1,6 +1,7 @@
 """Issue 22: a run is what its name says, a failed command loses nothing, and every command has one error line.
 Each FAIL of the issue's probes, as a regression test (tiny runs: p = 11, 20 steps)."""
 
+import errno
 import json
 import multiprocessing
 import os
@@ -240,3 +241,20 @@ def test_a_symlinked_out_dir_is_refused_and_a_leftover_link_is_cleaned(tmp_path)
     left = tmp_path / ".link.old-999999999"
     left.symlink_to(target)
     assert store.clean_stale(tmp_path) == [left] and target.is_dir() and not left.is_symlink()
+
+
+def test_a_full_disk_is_not_taken_for_a_race_and_make_runs_says_so_in_one_line(published, capsys, monkeypatch):
+    before = files(published.path)
+
+    def full(new, path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(store, "replace_dir", full)
+    with pytest.raises(OSError, match="No space"):
+        runs.write(runs.compute(tiny(), threads=1, progress=False), published.path.parent)
+    tiny_result = runs.compute(tiny(), threads=1, progress=False)
+    monkeypatch.setattr(runs, "compute", lambda *a, **k: tiny_result)
+    code, err = main(["run", "--only", "01_overfit", "--jobs", "1", "--force"]), capsys.readouterr().err
+    errors = [line for line in err.splitlines() if "error" in line]  # the rest is the progress bar
+    assert code == 2 and len(errors) == 1 and "No space" in errors[0] and "Traceback" not in err, err
+    assert files(published.path) == before

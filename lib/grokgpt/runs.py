@@ -2,8 +2,10 @@
 
 A run folder holds `config.json` (every setting: the data protocol, the model, the training, the seeds, and under
 `env` the torch version, thread count and device it ran with) and `metrics.csv` (the long table `train` returns).
-A run is finished when both are complete and valid; a folder with a truncated, empty or unparsable file is not
-a run (it is reported, never read with NaNs) and is computed again. Optional beside them: `fourier.csv` (the
+A run is finished when both are complete and valid: config.json is strict JSON that rebuilds a spec whose name is
+the folder's name, and metrics.csv has every column `train` writes, numeric and finite, accuracies in [0, 1]. A
+folder with a truncated, empty, unparsable or hand-edited file, or another run's files, is not a run (it is
+reported, never read) and is computed again. Optional beside them: `fourier.csv` (the
 embedding's Fourier spectrum at every evaluation, for modular arithmetic: the progress measures of 04) and, for
 the few runs whose spec asks for weights, `model.pt` and `model_memorised.pt` (the weights at the end and at the
 first evaluation with train accuracy >= 99%), which the CLI examples and 04's prediction maps use.
@@ -16,6 +18,7 @@ builds the folder beside its target and swaps it in whole, so an interrupted run
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
 import json
@@ -38,6 +41,7 @@ OP_NAMES = {"+": "add", "-": "sub", "/": "div"}
 METRIC_COLUMNS = ("step", "split", "loss", "acc", "lr", "weight_norm", "elapsed_s")  # every column train writes
 FILES = ("config.json", "metrics.csv", "fourier.csv", "model.pt", "model_memorised.pt")  # all a run folder holds
 MEMORISED_ACC = 0.99  # train accuracy at which model_memorised.pt is kept
+RACES = (errno.ENOTEMPTY, errno.EEXIST, errno.ENOENT)  # what a rename meets when another writer is at the same run
 
 
 class RunError(ValueError):
@@ -346,7 +350,9 @@ def write(result: Result, folder: Path) -> Run:
             return write_to(result, path, named=True)
         except InvalidRun:
             raise
-        except (OSError, RunError):  # another writer swapped its folder in or out between our steps
+        except (OSError, RunError) as err:  # another writer swapped its folder in or out between our steps
+            if isinstance(err, OSError) and err.errno not in RACES:
+                raise  # a full disk, a read-only folder: not a race
             if problem(path) is None:
                 return load(path)
             if attempt == 2:

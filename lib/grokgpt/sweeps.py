@@ -91,7 +91,15 @@ def _compute(
     done, failed = {}, []
     if not specs:
         return done
-    bar = tqdm(total=len(specs), desc="runs", unit="run", file=sys.stderr, disable=not progress)
+    with tqdm(total=len(specs), desc="runs", unit="run", file=sys.stderr, disable=not progress) as bar:
+        _run_all(specs, jobs, scheduler, into, progress, force, bar, done, failed)
+    if failed:
+        raise SweepError(f"{len(failed)} of {len(specs)} runs failed (the others were written):\n" + "\n".join(failed))
+    return done
+
+
+def _run_all(specs, jobs, scheduler, into, progress, force, bar, done, failed) -> None:
+    """Compute specs in this process or on Dask, filling done (name -> run) and failed (one line per run)."""
     if jobs == 1 and scheduler is None:
         for spec in specs:
             found = None if force else runs.find(spec.name)  # another sweep finished it meanwhile
@@ -143,10 +151,6 @@ def _compute(
                 submit_next()
         if cluster is not None:
             cluster.close()
-    bar.close()
-    if failed:
-        raise SweepError(f"{len(failed)} of {len(specs)} runs failed (the others were written):\n" + "\n".join(failed))
-    return done
 
 
 def missing(specs: list[Spec], runs_found: list[Run | None]) -> list[str]:
