@@ -182,7 +182,8 @@ def compare(committed: pd.DataFrame, again: pd.DataFrame) -> list[str]:
     a, b = committed[columns].reset_index(drop=True), again[columns].reset_index(drop=True)
     b = pd.read_csv(io.StringIO(b.to_csv(index=False)))  # the CSV round trip the committed table took
     diff = (a != b) & ~(a.isna() & b.isna())
-    return [f"row {i} ({a.at[i, 'step']}, {a.at[i, 'split']}) {c}: {a.at[i, c]!r} != {b.at[i, c]!r}"
+    plain = lambda v: v.item() if hasattr(v, "item") else v  # noqa: E731 - 2.66, not np.float64(2.66)
+    return [f"row {i} ({a.at[i, 'step']}, {a.at[i, 'split']}) {c}: {plain(a.at[i, c])!r} != {plain(b.at[i, c])!r}"
             for i, c in zip(*diff.to_numpy().nonzero(), strict=True) for c in [columns[c]]][:20]  # fmt: skip
 
 
@@ -214,7 +215,8 @@ def verify(n: int = 3, seed: int | None = None, max_seconds: float = 600) -> boo
         spec, env = runs.spec_of(run.config), run.config.get("env", {})
         again = runs.compute(spec, threads=env.get("threads", THREADS), progress=False)
         differences = compare(run.metrics, again.metrics)
-        first = f": {differences[0]}" + (f" (and {len(differences) - 1} more)" if len(differences) > 1 else "")
+        more = f"{len(differences) - 1}{' or more' if len(differences) == 20 else ' more'}"  # compare lists 20 at most
+        first = f": {differences[0]}" + (f" (and {more})" if len(differences) > 1 else "")
         if not differences:
             counts["equal"] += 1
             print(f"equal: {run.name}")
