@@ -95,7 +95,8 @@ def cmd_run(args: argparse.Namespace) -> None:
     """train and arith: every check first (device, --out_dir, memory), then the run, written once complete."""
     spec, out = run_spec(args), Path(args.out_dir)
     published = (store.root() / store.RUNS).resolve()
-    if out.resolve().is_relative_to(published) or out.absolute().is_relative_to(published):
+    inside = [a for a in out.resolve().parents if a.name == store.RUNS.name and a.parent.name == store.RUNS.parent.name]
+    if out.resolve().is_relative_to(published) or inside:  # this project's data/runs/, or any project's
         raise ValueError(
             f"--out_dir {out} lies in {store.RUNS}/, which holds the registry's runs (make runs): give another folder"
         )
