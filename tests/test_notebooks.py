@@ -21,7 +21,17 @@ SMOKE = {
     "03_warmup": dict(
         primes=[5, 7], seeds=[0], max_steps=20, seed_size_train=10, seed_size_steps=20, narrow_n_embd=8, **TINY
     ),
-    "04_grokking": dict(p=11, fractions=[0.5, 0.3], seeds=[0, 1], max_steps=30, stop_after=10, **TINY),
+    "04_grokking": dict(
+        p=11,
+        fractions=[0.5, 0.3],
+        seeds=[0, 1],
+        max_steps=30,
+        stop_after=10,
+        lasting_steps=40,
+        float64_fractions=[0.5],
+        bfloat16_fractions=[],
+        **TINY,
+    ),
     "05_ablations": dict(
         p=11,
         seeds=[0],
@@ -35,6 +45,16 @@ SMOKE = {
         seed_train_size=20,
         seed_max_steps=20,
         seed_eval_every=10,
+        long_steps=30,
+        long_steps_wd0=40,
+        long_weight_decays=[0.0],
+        long_fracs=[0.3],
+        long_phase=[[0.3, 0.3]],
+        long_grokfast_weight_decays=[],
+        critical_start_steps=40,
+        critical_sizes=[20, 30],
+        critical_steps=20,
+        scratch_steps=20,
         **TINY,
     ),
 }
