@@ -108,7 +108,7 @@ def stamp(notebooks: list[nbformat.NotebookNode], paths: list[Path]) -> str:
     complete = (
         f"All {len(registry)} runs of the registry are in."
         if not absent
-        else f"{absent} of the registry's {len(registry)} runs are not computed yet (`make runs`): the sections that "
+        else f"**{absent} of the registry's {len(registry)} runs are not computed yet** (`make runs`): the sections that "
         "lack runs name them, and their claims rest on the runs they have."
     )
     return (
@@ -116,6 +116,9 @@ def stamp(notebooks: list[nbformat.NotebookNode], paths: list[Path]) -> str:
         f"The {len(paths)} notebooks ran in {sum(durations):.0f} s; they analyse {n_runs} runs from `data/runs/`, "
         f"whose training took {hours:.1f} hours in all. {complete}"
     )
+
+
+title_page = stamp  # the name the pipeline's tests know it by
 
 
 def _facts(nb: nbformat.NotebookNode) -> dict:
