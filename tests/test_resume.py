@@ -89,3 +89,24 @@ def test_a_damaged_snapshot_is_reported_and_the_run_starts_anew(in_tmp, monkeypa
     with pytest.warns(UserWarning, match="damaged"):
         run = sweeps.sweep([s], progress=False)[0]
     assert run.metrics["step"].max() == 20 and not snapshot.exists()
+
+
+def _tiny(seed: int, **changes) -> Spec:
+    return Spec(
+        ModularConfig(p=11, ops="/", fractions=(0.5, 0.5), seed=seed, train_size=changes.pop("train_size", None)),
+        TrainConfig(max_steps=20, batch_size=8, lr=1e-3, weight_decay=1.0, eval_every=10, seed=seed),
+        GPTConfig(n_layer=1, n_head=2, n_embd=16, init="torch"),
+        **changes,
+    )
+
+
+def test_a_run_that_starts_from_another_follows_it_and_starts_from_its_weights(in_tmp):
+    starts = [_tiny(s, weights=True) for s in (0, 1)]
+    dependents = [_tiny(s.train.seed, train_size=20, start=s.name) for s in starts]
+    assert sweeps._after_starts([*dependents, *starts]) == [starts[0], dependents[0], starts[1], dependents[1]]
+    done = sweeps.sweep([*dependents, *starts], jobs=2, progress=False)
+    assert [r.name for r in done] == [s.name for s in [*dependents, *starts]]
+    assert "_n20_from-" in done[0].name and done[0].config["start"] == starts[0].name
+    first = done[0].metrics.query("step == 0").set_index("split")["acc"]
+    end_of_start = done[2].metrics.query("step == step.max()").set_index("split")["acc"]
+    assert first["val"] == end_of_start["val"]  # the same weights, judged on the same untouched split

@@ -73,10 +73,30 @@ def sweep(
             tqdm.write(f"resuming {len(resuming)} of {len(todo)} runs from their snapshots:", file=sys.stderr)
             for name, step in resuming.items():
                 tqdm.write(f"  {name} from step {step:,}", file=sys.stderr)
-        first = [s for s in todo.values() if s.start is None]  # a run that starts from another comes after it
-        found |= _compute(first, jobs, scheduler, into, progress, force)
-        found |= _compute([s for s in todo.values() if s.start is not None], jobs, scheduler, into, progress, force)
+        found |= _compute(_after_starts(list(todo.values())), jobs, scheduler, into, progress, force)
     return [found[name] for name in names]
+
+
+def _after_starts(specs: list[Spec]) -> list[Spec]:
+    """specs in their order, except that a run that starts from another (`Spec.start`) comes right after it: on
+    Dask it is submitted as soon as that run is written, not after every other run of the sweep."""
+    dependents = {}
+    for spec in specs:
+        if spec.start is not None:
+            dependents.setdefault(spec.start, []).append(spec)
+    ordered, names = [], {s.name for s in specs}
+    for spec in specs:
+        if spec.start is None or spec.start not in names:
+            ordered += [spec, *dependents.get(spec.name, [])]
+    return ordered + [s for s in specs if s.start in names and s not in ordered]
+
+
+def _ready(spec: Spec) -> bool:
+    """Whether spec can start: it starts from no run, or from a finished run with its weights."""
+    if spec.start is None:
+        return True
+    run = runs.find(spec.start)
+    return run is not None and run.has()
 
 
 def snapshot_step(path: Path) -> int | None:
@@ -121,11 +141,21 @@ def _run_all(specs, jobs, scheduler, into, progress, force, bar, done, failed) -
         with Client(scheduler or cluster, timeout=f"{SCHEDULER_TIMEOUT}s") as client:
             # Submit lazily, a few runs per worker at a time and in order, so that the longest runs start first and
             # a run that another process finished meanwhile is found instead of computed twice.
-            queue, futures = iter(specs), {}
+            # A run that starts from another waits in the queue until that run is written.
+            queue, futures = list(specs), {}
             completed = as_completed()
 
-            def submit_next() -> None:
-                for spec in queue:
+            def submit_next() -> bool:
+                """Submit the first queued run that can start; False when none can (yet)."""
+                while queue:
+                    spec = next((s for s in queue if s.start is None or s.start in done or _ready(s)), None)
+                    if spec is None:  # only runs waiting for a start still running ...
+                        if not futures:  # ... or for one that failed
+                            failed.extend(f"{s.name}: its start run {s.start} did not finish" for s in queue)
+                            bar.update(len(queue))
+                            queue.clear()
+                        return False
+                    queue.remove(spec)
                     found = None if force else runs.find(spec.name)
                     if found is not None and (found.has() or not spec.weights):
                         done[spec.name] = found
@@ -136,10 +166,12 @@ def _run_all(specs, jobs, scheduler, into, progress, force, bar, done, failed) -
                     future = client.submit(runs.compute, spec, THREADS, False, snapshot, start, pure=False)
                     futures[future] = spec
                     completed.add(future)
-                    return
+                    return True
+                return False
 
-            for _ in range(2 * max(jobs, len(client.scheduler_info()["workers"]))):
-                submit_next()
+            in_flight = 2 * max(jobs, len(client.scheduler_info()["workers"]))
+            while len(futures) < in_flight and submit_next():
+                pass
             for future in completed:
                 spec = futures.pop(future)
                 try:
@@ -148,7 +180,8 @@ def _run_all(specs, jobs, scheduler, into, progress, force, bar, done, failed) -
                 except Exception as err:  # a worker that died, or a run that raised: the sweep goes on
                     failed.append(f"{spec.name}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
                 bar.update()
-                submit_next()
+                while len(futures) < in_flight and submit_next():
+                    pass
         if cluster is not None:
             cluster.close()
 
