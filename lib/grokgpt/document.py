@@ -142,6 +142,9 @@ def abstract(facts: dict[str, dict]) -> str:
         facts.get(k, {}) for k in ("01_overfit", "02_data", "03_warmup", "04_grokking", "05_ablations")
     )
     said = []
+    numeric = lambda f, *keys: all(isinstance(f.get(k), int | float) and f[k] == f[k] for k in keys)  # noqa: E731
+    f4 = f4 if numeric(f4, "median_big", "delay_big", "median_small", "delay_small") else {}
+    f5 = f5 if numeric(f5, "exponent", "seed_prediction") else {k: v for k, v in f5.items() if k == "wd_held"}
     if f4:
         said.append(
             f"A 2-layer GPT memorises a / b mod 97 within a few hundred steps and generalises much later: at training "
