@@ -8,6 +8,8 @@ import nbformat
 
 from grokgpt import claims, document, experiments, pipeline, store
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def notebook(path, *sources):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# A title")])
@@ -220,3 +222,11 @@ def test_the_readme_keeps_a_notebooks_claims_when_it_produced_none(tmp_path, mon
     assert pipeline.main(["readme", str(readme), str(out)]) == 2
     _one_line(capsys, "90_nb", "no claims")
     assert readme.read_text() == text
+
+
+def test_the_shipped_notebooks_publish_with_their_own_parameters(monkeypatch):
+    """Their parameters cells are typed literals (`p: int = 97`): read as the registry's values, they publish."""
+    monkeypatch.setenv("GROKGPT_ROOT", str(ROOT))
+    for path in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        assert pipeline.publishes(path.resolve(), []), path.name
+        assert not pipeline.publishes(path.resolve(), ["-p", "seeds", "[0]"]), path.name

@@ -78,7 +78,9 @@ def cell_parameters(path: Path) -> dict | None:
         return None
     try:
         tree = ast.parse(cell.source)
-        return {t.targets[0].id: ast.literal_eval(t.value) for t in tree.body}
+        # `p: int = 97` (the notebooks' typed literals) or `p = 97`
+        return {(t.target if isinstance(t, ast.AnnAssign) else t.targets[0]).id: ast.literal_eval(t.value)
+                for t in tree.body}  # fmt: skip
     except (SyntaxError, ValueError, AttributeError, IndexError):
         return None
 
