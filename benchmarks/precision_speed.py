@@ -17,7 +17,7 @@ from dataclasses import replace
 import pandas as pd
 import torch
 
-from grokgpt import experiments, runs
+from grokgpt import compute, experiments
 from grokgpt.model import GPT
 from grokgpt.train import train
 
@@ -46,7 +46,7 @@ def main() -> None:
     spec = experiments.PRESETS[args.preset]
     flags = open("/proc/cpuinfo").read().split() if __import__("os").path.exists("/proc/cpuinfo") else []
     native = sorted({f for f in flags if f in ("avx512_bf16", "amx_bf16", "avx512f", "avx2")})
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {runs.cpu_name()} ({' '.join(native)}), "
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, {compute.cpu_name()} ({' '.join(native)}), "
           f"preset {args.preset}: {spec.model.n_layer} layers, batch {spec.train.batch_size}")  # fmt: skip
     times = {name: [] for name in SETTINGS}
     for _ in range(args.rounds):

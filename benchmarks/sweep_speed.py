@@ -21,7 +21,7 @@ from dataclasses import replace
 
 import torch
 
-from grokgpt import experiments, runs
+from grokgpt import compute, experiments, runs
 from grokgpt.train import cores
 
 
@@ -32,7 +32,7 @@ def sweep_specs(preset: str, n: int, steps: int) -> list[runs.Spec]:
 
 
 def _compute(spec: runs.Spec, threads: int) -> float:
-    runs.compute(spec, threads=threads, progress=False)
+    compute.compute(spec, threads=threads, progress=False)
     return time.perf_counter()
 
 

@@ -15,7 +15,7 @@ import pytest
 import torch
 from conftest import ROOT
 
-from grokgpt import checkpoint, cli, data, memory, runs, store
+from grokgpt import checkpoint, cli, compute, data, memory, runs, store
 from grokgpt.data import FilesConfig, ModularConfig, SentenceConfig
 from grokgpt.experiments import PRESETS
 from grokgpt.model import GPTConfig
@@ -248,7 +248,7 @@ def test_row2_an_unwritable_out_dir_is_found_before_training(refused, grokgpt, t
         raise PermissionError(errno.EACCES, "Permission denied")
 
     with monkeypatch.context() as patch:
-        patch.setattr(runs, "compute", lambda *a, **k: pytest.fail("trained before finding the problem"))
+        patch.setattr(compute, "compute", lambda *a, **k: pytest.fail("trained before finding the problem"))
         if Path("/sys/kernel").is_dir():  # read-only even for root
             refused("train", "text.txt", "--max_iters", 5, "--out_dir", "/sys/kernel/ckpt", says=("cannot write",))
             refused("train", "text.txt", "--max_iters", 5, "--out_dir", "/sys/kernel", says=("/sys/kernel holds",))
@@ -321,10 +321,10 @@ def test_row11_runs_too_big_for_the_memory_are_refused_before_training(refused, 
 
 def test_row11_allocation_failures_are_one_line_and_bugs_are_not_hidden(refused, grokgpt, monkeypatch):
     def fail(error):
-        def compute(*args, **kwargs):
+        def raise_it(*args, **kwargs):
             raise error
 
-        monkeypatch.setattr(runs, "compute", compute)
+        monkeypatch.setattr(compute, "compute", raise_it)
 
     fail(RuntimeError("[enforce fail at alloc_cpu.cpp:117] DefaultCPUAllocator: can't allocate memory: 10 GB"))
     refused("train", "text.txt", *TINY, says=("out of memory", "can't allocate"))

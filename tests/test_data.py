@@ -1,6 +1,6 @@
 import pytest
 
-from grokgpt import data
+from grokgpt import data, textfiles
 from grokgpt.data import ModularConfig, SentenceConfig
 
 
@@ -39,19 +39,19 @@ def test_seed_protocol_format_and_ranges():
 
 def test_text_files_round_trip(tmp_path):
     splits = data.split_leak_free(data.table(7, "/"), (0.5, 0.5), seed=0)
-    paths = data.write_split_files(splits, tmp_path / "mod7", "mod7")
+    paths = textfiles.write_split_files(splits, tmp_path / "mod7", "mod7")
     assert [p.name for p in paths] == ["train_mod7.txt", "val_mod7.txt"]
     assert paths[0].read_text().splitlines()[0].count("=") == 1
-    assert data.read_split_files(tmp_path / "mod7", p=7) == splits
+    assert textfiles.read_split_files(tmp_path / "mod7", p=7) == splits
 
 
 def test_malformed_line_is_named_with_file_and_line(tmp_path):
     (tmp_path / "train_x.txt").write_text("1+2=3\n1+2=4\n")
     with pytest.raises(ValueError, match=r"train_x.txt:2: 1\+2=4 is not true mod 7"):
-        data.read_split_files(tmp_path, p=7)
+        textfiles.read_split_files(tmp_path, p=7)
     (tmp_path / "train_x.txt").write_text("1+2=3\n1 plus 2\n")
     with pytest.raises(ValueError, match=r"train_x.txt:2: not an equation"):
-        data.read_split_files(tmp_path)
+        textfiles.read_split_files(tmp_path)
 
 
 @pytest.mark.parametrize(

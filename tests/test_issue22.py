@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from grokgpt import runs, store, sweeps
+from grokgpt import compute, runs, store, sweeps
 from grokgpt.data import ModularConfig
 from grokgpt.model import GPTConfig
 from grokgpt.runs import Spec
@@ -27,7 +27,7 @@ def tiny(seed=0, max_steps=20):
 def published(in_tmp):
     """A finished tiny run in <root>/data/runs/, and the sweep that finds it."""
     (in_tmp / "data" / "runs").mkdir(parents=True)
-    return runs.write(runs.compute(tiny(), threads=1, progress=False), in_tmp / "data" / "runs")
+    return runs.write(compute.compute(tiny(), threads=1, progress=False), in_tmp / "data" / "runs")
 
 
 def files(folder: Path) -> dict:
@@ -68,7 +68,7 @@ def test_a_run_folder_that_is_not_what_its_name_says_is_reported_and_computed_ag
 
 
 def test_another_runs_folder_under_this_name_is_not_this_run(published):
-    other = runs.write_to(runs.compute(tiny(max_steps=10), threads=1, progress=False), published.path.parent / "x")
+    other = runs.write_to(compute.compute(tiny(max_steps=10), threads=1, progress=False), published.path.parent / "x")
     os.replace(published.path, published.path.with_name("gone"))
     os.replace(other.path, published.path)  # what `train --out_dir data/runs/<name>` did before
     assert "config of run" in runs.problem(published.path) and runs.find(published.name) is None
@@ -86,11 +86,11 @@ def test_every_committed_run_is_a_finished_run_under_its_name():
 
 def test_a_run_that_is_not_valid_replaces_nothing(published):
     before = files(published.path)
-    result = runs.compute(tiny(), threads=1, progress=False)
+    result = compute.compute(tiny(), threads=1, progress=False)
     result.metrics.loc[2, "loss"] = float("nan")
     with pytest.raises(runs.InvalidRun, match="not valid"):
         runs.write(result, published.path.parent)
-    result = runs.compute(tiny(), threads=1, progress=False)
+    result = compute.compute(tiny(), threads=1, progress=False)
     result.config["train"]["grokfast_lamb"] = float("nan")
     with pytest.raises(runs.InvalidRun, match="not finite"):
         runs.write(result, published.path.parent)
@@ -126,7 +126,7 @@ def test_division_needs_p_of_at_least_3():
 def test_a_sweep_with_one_job_trains_on_one_thread_as_the_registry_did(in_tmp):
     run = sweeps.sweep([tiny()], jobs=1, progress=False)[0]
     assert run.config["env"]["threads"] == 1
-    again = runs.compute(tiny(), threads=1, progress=False).metrics
+    again = compute.compute(tiny(), threads=1, progress=False).metrics
     text = lambda m: m.drop(columns="elapsed_s").to_csv(index=False)  # noqa: E731
     assert text(pd.read_csv(run.path / "metrics.csv")) == text(
         pd.read_csv(pd.io.common.StringIO(again.to_csv(index=False)))
@@ -142,7 +142,7 @@ def _write_many(result, folder, n, errors):
 
 
 def test_two_writers_of_the_same_run_never_raise(in_tmp):
-    result, folder = runs.compute(tiny(), threads=1, progress=False), in_tmp / "runs"
+    result, folder = compute.compute(tiny(), threads=1, progress=False), in_tmp / "runs"
     ctx = multiprocessing.get_context("fork")
     errors = ctx.Queue()
     writers = [ctx.Process(target=_write_many, args=(result, folder, 40, errors)) for _ in range(2)]
@@ -186,7 +186,7 @@ def _one_line_exit_2(capsys, code, *needles):
     ],
 )
 def test_sweeps_refuse_bad_flags_in_one_line(published, capsys, monkeypatch, argv, needle):
-    monkeypatch.setattr(runs, "compute", lambda *a, **k: pytest.fail("trained before checking"))
+    monkeypatch.setattr(compute, "compute", lambda *a, **k: pytest.fail("trained before checking"))
     _one_line_exit_2(capsys, main(argv), needle)
 
 
@@ -204,25 +204,25 @@ def test_sweeps_refuse_an_unwritable_data_runs_before_training(published, capsys
         raise OSError(f"cannot write in {folder}: Read-only file system")
 
     monkeypatch.setattr(store, "check_writable", unwritable)
-    monkeypatch.setattr(runs, "compute", lambda *a, **k: pytest.fail("trained before checking"))
+    monkeypatch.setattr(compute, "compute", lambda *a, **k: pytest.fail("trained before checking"))
     _one_line_exit_2(capsys, main(["run", "--only", "01_overfit", "--jobs", "1"]), "Read-only")
 
 
 def test_verify_is_honest_about_the_cpu(published, capsys, monkeypatch):
-    real = runs.compute
+    real = compute.compute
 
     def changed(*args, **kwargs):
         result = real(*args, **kwargs)
         result.metrics.loc[3, "acc"] = 0.123
         return result
 
-    monkeypatch.setattr(runs, "compute", changed)
+    monkeypatch.setattr(compute, "compute", changed)
     edit_config(published.path, lambda c: c["env"].update(cpu="Another CPU"))
     assert sweeps.verify(n=1, seed=0) is True
     out = capsys.readouterr().out.splitlines()
     assert "only expected on the same CPU" in out[0] and published.name in out[0] and len(out) == 2
     assert "1 different and computed on another CPU" in out[1]
-    edit_config(published.path, lambda c: c["env"].update(cpu=runs.cpu_name()))
+    edit_config(published.path, lambda c: c["env"].update(cpu=compute.cpu_name()))
     assert sweeps.verify(n=1, seed=0) is False
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("DIFFERENT on the same CPU") and "acc" in out[0]
@@ -251,9 +251,9 @@ def test_a_full_disk_is_not_taken_for_a_race_and_make_runs_says_so_in_one_line(p
 
     monkeypatch.setattr(store, "replace_dir", full)
     with pytest.raises(OSError, match="No space"):
-        runs.write(runs.compute(tiny(), threads=1, progress=False), published.path.parent)
-    tiny_result = runs.compute(tiny(), threads=1, progress=False)
-    monkeypatch.setattr(runs, "compute", lambda *a, **k: tiny_result)
+        runs.write(compute.compute(tiny(), threads=1, progress=False), published.path.parent)
+    tiny_result = compute.compute(tiny(), threads=1, progress=False)
+    monkeypatch.setattr(compute, "compute", lambda *a, **k: tiny_result)
     code, err = main(["run", "--only", "01_overfit", "--jobs", "1", "--force"]), capsys.readouterr().err
     errors = [line for line in err.splitlines() if "error" in line]  # the rest is the progress bar
     assert code == 2 and len(errors) == 1 and "No space" in errors[0] and "Traceback" not in err, err

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import torch
 
-from grokgpt import checkpoint, runs, sweeps
+from grokgpt import checkpoint, compute, runs, sweeps
 from grokgpt.data import ModularConfig
 from grokgpt.model import GPTConfig
 from grokgpt.runs import Spec
@@ -60,7 +60,7 @@ def test_a_killed_run_resumes_from_its_snapshot_with_the_same_metrics(in_tmp, mo
     resumed = sweeps.sweep([spec(steps, lamb)], progress=False)[0]
     assert not snapshot.exists()  # removed once the run is written
 
-    uninterrupted = runs.compute(spec(steps, lamb), threads=1, progress=False)
+    uninterrupted = compute.compute(spec(steps, lamb), threads=1, progress=False)
     columns = [c for c in uninterrupted.metrics.columns if c != "elapsed_s"]
     pd.testing.assert_frame_equal(resumed.metrics[columns], _round_trip(uninterrupted.metrics)[columns])
     assert resumed.metrics["elapsed_s"].is_monotonic_increasing

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from grokgpt import experiments, runs, store, sweeps
+from grokgpt import compute, experiments, runs, store, sweeps
 from grokgpt.data import ModularConfig
 from grokgpt.model import GPTConfig
 from grokgpt.runs import Spec
@@ -32,7 +32,7 @@ def test_a_run_is_written_as_data_and_then_found(in_tmp, monkeypatch):
     config = json.loads((run.path / "config.json").read_text())
     assert config["data"]["p"] == 11 and config["train"]["max_steps"] == 20 and config["env"]["threads"] >= 1
     assert run.model.config.n_embd == 16 and set(run.fourier.step) == set(run.metrics.step)
-    monkeypatch.setattr(runs, "compute", lambda *a, **k: pytest.fail("a finished run was retrained"))
+    monkeypatch.setattr(compute, "compute", lambda *a, **k: pytest.fail("a finished run was retrained"))
     again = one(tiny(weights=True))
     assert again.path == run.path and again.metrics.equals(run.metrics)
 
@@ -73,7 +73,7 @@ def test_an_interrupted_run_leaves_nothing_to_reuse_and_keeps_the_old_one(in_tmp
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(runs, "train", interrupted)
+    monkeypatch.setattr(compute, "train", interrupted)
     with pytest.raises(KeyboardInterrupt):
         one(tiny(), force=True)
     with pytest.raises(KeyboardInterrupt):
@@ -91,8 +91,8 @@ def test_stale_temporaries_of_dead_processes_are_cleaned(tmp_path):
 
 
 def test_runs_are_found_in_the_published_store_first(in_tmp, monkeypatch):
-    published = runs.write(runs.compute(tiny()), in_tmp / "data" / "runs")
-    monkeypatch.setattr(runs, "compute", lambda *a, **k: pytest.fail("a published run was retrained"))
+    published = runs.write(compute.compute(tiny()), in_tmp / "data" / "runs")
+    monkeypatch.setattr(compute, "compute", lambda *a, **k: pytest.fail("a published run was retrained"))
     assert one(tiny()).path == published.path
 
 
@@ -120,13 +120,13 @@ def test_sweep_on_a_dask_local_cluster_matches_one_thread_in_process(in_tmp):
     on_dask = sweeps.sweep(specs, jobs=2, progress=False)
     assert [r.name for r in on_dask] == [s.name for s in specs]
     assert all(r.config["env"]["threads"] == 1 for r in on_dask)
-    here = runs.compute(specs[1], threads=1, progress=False)
+    here = compute.compute(specs[1], threads=1, progress=False)
     assert sweeps.compare(on_dask[1].metrics, here.metrics) == []
 
 
 def test_compare_reports_differences_but_not_elapsed_time(in_tmp):
     run = one(tiny())
-    again = runs.compute(tiny(), threads=run.config["env"]["threads"], progress=False).metrics
+    again = compute.compute(tiny(), threads=run.config["env"]["threads"], progress=False).metrics
     assert sweeps.compare(run.metrics, again.assign(elapsed_s=again.elapsed_s + 1)) == []
     changed = again.copy()
     changed.loc[3, "acc"] = 0.123

@@ -21,7 +21,7 @@ import sys
 from dataclasses import fields, replace
 from pathlib import Path
 
-from grokgpt import checkpoint, data, memory, runs, sample, store
+from grokgpt import checkpoint, compute, data, memory, runs, sample, store, textfiles
 from grokgpt.experiments import PARAMETERS, PRESETS
 from grokgpt.flags import Parser, add_fields, given, peek
 from grokgpt.train import check_device
@@ -79,7 +79,7 @@ def run_spec(args: argparse.Namespace) -> runs.Spec:
     preset, changed = PRESETS[args.preset], given(args, "data")
     train, model = replace(preset.train, **given(args, "train")), replace(preset.model, **given(args, "model"))
     if args.command == "train":
-        text = data.read_text(args.text_file) if args.text_file else preset.data.text
+        text = textfiles.read_text(args.text_file) if args.text_file else preset.data.text
         cfg = replace(preset.data, text=text, **changed)
     elif args.data_dir:  # p, tokens and loss_on apply to files; the files fix the rest
         kept = [f.name for f in fields(data.FilesConfig) if f.name != "folder"]
@@ -105,14 +105,14 @@ def cmd_run(args: argparse.Namespace) -> None:
     store.clean_stale(out.parent)  # what killed runs left
     ds = spec.dataset()
     memory.check(spec.model.for_data(ds), spec.train, ds, device)
-    metrics = runs.write_to(runs.compute(spec, progress=sys.stderr.isatty()), out).metrics
+    metrics = runs.write_to(compute.compute(spec, progress=sys.stderr.isatty()), out).metrics
     last = metrics[metrics.step == metrics.step.max()]
     summary = ", ".join(f"{r.split} loss {r.loss:.4f} acc {r.acc:.3f}" for r in last.itertuples())
     print(f"step {int(last.step.iloc[0])}: {summary}; saved {out / 'model.pt'}")
 
 
 def cmd_sample(args: argparse.Namespace) -> None:
-    lines = data.read_file_text(args.prompts_file).splitlines() if args.prompts_file else []
+    lines = textfiles.read_file_text(args.prompts_file).splitlines() if args.prompts_file else []
     prompts = args.prompt + [line for line in lines if line.strip()]
     if not prompts:
         raise ValueError("give a prompt: --prompt TEXT or --prompts-file FILE")
@@ -126,7 +126,7 @@ def cmd_data(args: argparse.Namespace) -> None:
         splits = data.sample_with_replacement_seed_protocol(cfg.p, args.samples, cfg.seed)
     else:
         splits = data.split_leak_free(data.table(cfg.p, cfg.ops), cfg.fractions, cfg.seed)
-    print(*data.write_split_files(splits, out, out.name), sep="\n")
+    print(*textfiles.write_split_files(splits, out, out.name), sep="\n")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -22,7 +22,6 @@ import errno
 import functools
 import hashlib
 import json
-import platform
 import shutil
 import warnings
 from dataclasses import dataclass, field
@@ -30,12 +29,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import torch
 
-from grokgpt import checkpoint, data, fourier, store
+from grokgpt import checkpoint, data, store
 from grokgpt.data import DataConfig, Dataset
 from grokgpt.model import GPT, GPTConfig
-from grokgpt.train import TrainConfig, resolve_device, train
+from grokgpt.train import TrainConfig
 
 OP_NAMES = {"+": "add", "-": "sub", "/": "div"}
 METRIC_COLUMNS = ("step", "split", "loss", "acc", "lr", "weight_norm", "elapsed_s")  # every column train writes
@@ -250,7 +248,7 @@ def find(name: str) -> Run | None:
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Computing and writing runs
+# Writing runs (`compute` trains them)
 
 
 @dataclass
@@ -265,75 +263,6 @@ class Result:
     @property
     def name(self) -> str:
         return run_name(self.config)
-
-
-def compute(
-    spec: Spec,
-    threads: int | None = None,
-    progress: bool = True,
-    snapshot: Path | None = None,
-    start: bytes | None = None,
-) -> Result:
-    """Train spec's run in this process (on `threads` torch threads if given) and return what it produced.
-
-    `snapshot`: the file the run saves itself to as it goes, and resumes from (`train`). `start`: the bytes of
-    the model.pt that a spec with `start` begins from (a Dask worker gets them from the caller); read from the
-    named run when not given."""
-    if threads is not None:
-        torch.set_num_threads(threads)
-    ds = spec.dataset()
-    config = spec.config()
-    model = GPT.seeded(spec.model.for_data(ds), spec.train.seed)
-    if spec.start:
-        initial = checkpoint.loads(start if start is not None else start_weights(spec), spec.start)
-        if initial.model.config != model.config:
-            raise RunError(f"run {spec.start} has another model shape than {spec.name} asks for")
-        model.load_state_dict(initial.model.state_dict())
-    info = {**ds.info, "config": config}
-    state = {"weights": {}, "spectra": []}  # what the callback keeps, read through state: a snapshot restores it
-    modular = ds.info.get("task") == "modular" and ds.tokenizer.kind == "number"  # residues are their own tokens
-    order = fourier.residue_order(ds.info["p"], ds.info["ops"][0]) if modular else None
-
-    def measure(step: int, model: GPT, rows: pd.DataFrame) -> None:
-        if order is not None:
-            spectrum = fourier.fourier_norms(model.transformer.wte.weight.detach()[order].cpu())
-            state["spectra"].append(spectrum.assign(step=step))
-        if spec.weights and not state["weights"] and rows.set_index("split").at["train", "acc"] >= MEMORISED_ACC:
-            state["weights"]["model_memorised"] = checkpoint.dumps(model, ds.tokenizer, {**info, "step": step})
-
-    metrics = train(model, ds, spec.train, callback=measure, desc=spec.name, progress=progress, snapshot=snapshot,
-                    state=state)  # fmt: skip
-    weights, spectra = state["weights"], state["spectra"]
-    if spec.weights:
-        weights["model"] = checkpoint.dumps(model, ds.tokenizer, {**info, "step": int(metrics["step"].max())})
-    env = {
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
-        "device": str(resolve_device(spec.train.device)),
-        "machine": platform.machine(),
-        "cpu": cpu_name(),  # float kernels differ between CPUs: bitwise equality holds on the same one
-    }
-    spectrum = pd.concat(spectra, ignore_index=True)[["step", "frequency", "norm", "share"]] if spectra else None
-    return Result({**config, "env": env}, metrics, spectrum, weights)
-
-
-def cpu_name() -> str:
-    """The processor's model name (Linux: /proc/cpuinfo; elsewhere what `platform` knows)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def start_weights(spec: Spec) -> bytes:
-    """The model.pt bytes of the finished run that spec starts from (RunError, one line, if it is not there)."""
-    run = find(spec.start)
-    if run is None or not run.has():
-        raise RunError(f"{spec.name} starts from run {spec.start}, which is not there with its model.pt")
-    return (run.path / "model.pt").read_bytes()
 
 
 def snapshot_path(folder: Path, name: str) -> Path:

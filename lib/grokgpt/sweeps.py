@@ -28,7 +28,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm.auto import tqdm
 
-from grokgpt import experiments, runs, store
+from grokgpt import compute, experiments, runs, store
 from grokgpt.flags import Parser
 from grokgpt.runs import Run, Spec
 from grokgpt.train import cores, load_snapshot
@@ -128,7 +128,7 @@ def _run_all(specs, jobs, scheduler, into, progress, force, bar, done, failed) -
                 bar.update()
                 continue
             snapshot = runs.snapshot_path(into, spec.name)
-            result = runs.compute(spec, threads=THREADS, progress=progress, snapshot=snapshot)
+            result = compute.compute(spec, threads=THREADS, progress=progress, snapshot=snapshot)
             done[spec.name] = runs.write(result, into)
             snapshot.unlink(missing_ok=True)
             bar.update()
@@ -161,9 +161,9 @@ def _run_all(specs, jobs, scheduler, into, progress, force, bar, done, failed) -
                         done[spec.name] = found
                         bar.update()
                         continue
-                    start = runs.start_weights(spec) if spec.start else None
+                    start = compute.start_weights(spec) if spec.start else None
                     snapshot = runs.snapshot_path(into, spec.name).absolute()
-                    future = client.submit(runs.compute, spec, THREADS, False, snapshot, start, pure=False)
+                    future = client.submit(compute.compute, spec, THREADS, False, snapshot, start, pure=False)
                     futures[future] = spec
                     completed.add(future)
                     return True
@@ -243,10 +243,10 @@ def verify(n: int = 3, seed: int | None = None, max_seconds: float = 600) -> boo
     if not candidates:
         raise ValueError(f"no finished run in {folder} took at most {max_seconds:g} s: nothing to verify")
     chosen = random.Random(seed).sample(candidates, min(n, len(candidates)))
-    here, counts = runs.cpu_name(), {"equal": 0, "DIFFERENT": 0, "other CPU": 0}
+    here, counts = compute.cpu_name(), {"equal": 0, "DIFFERENT": 0, "other CPU": 0}
     for run in chosen:
         spec, env = runs.spec_of(run.config), run.config.get("env", {})
-        again = runs.compute(spec, threads=env.get("threads", THREADS), progress=False)
+        again = compute.compute(spec, threads=env.get("threads", THREADS), progress=False)
         differences = compare(run.metrics, again.metrics)
         more = f"{len(differences) - 1}{' or more' if len(differences) == 20 else ' more'}"  # compare lists 20 at most
         first = f": {differences[0]}" + (f" (and {more})" if len(differences) > 1 else "")

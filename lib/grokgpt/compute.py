@@ -1,0 +1,88 @@
+"""Computing a run: train a spec in this process and return everything it produced as values (`runs.Result`).
+
+A Dask worker calls `compute` and ships the result back; the caller writes it (`runs.write`). A spec with `start`
+begins from another finished run's final weights. The environment it ran in (torch, threads, device, CPU) goes
+into the config's `env`: float kernels differ between CPUs, so bitwise equality holds on the same one only.
+"""
+
+from __future__ import annotations
+
+import platform
+from pathlib import Path
+
+import pandas as pd
+import torch
+
+from grokgpt import checkpoint, fourier
+from grokgpt.model import GPT
+from grokgpt.runs import MEMORISED_ACC, Result, RunError, Spec, find
+from grokgpt.train import resolve_device, train
+
+
+def compute(
+    spec: Spec,
+    threads: int | None = None,
+    progress: bool = True,
+    snapshot: Path | None = None,
+    start: bytes | None = None,
+) -> Result:
+    """Train spec's run in this process (on `threads` torch threads if given) and return what it produced.
+
+    `snapshot`: the file the run saves itself to as it goes, and resumes from (`train`). `start`: the bytes of
+    the model.pt that a spec with `start` begins from (a Dask worker gets them from the caller); read from the
+    named run when not given."""
+    if threads is not None:
+        torch.set_num_threads(threads)
+    ds = spec.dataset()
+    config = spec.config()
+    model = GPT.seeded(spec.model.for_data(ds), spec.train.seed)
+    if spec.start:
+        initial = checkpoint.loads(start if start is not None else start_weights(spec), spec.start)
+        if initial.model.config != model.config:
+            raise RunError(f"run {spec.start} has another model shape than {spec.name} asks for")
+        model.load_state_dict(initial.model.state_dict())
+    info = {**ds.info, "config": config}
+    state = {"weights": {}, "spectra": []}  # what the callback keeps, read through state: a snapshot restores it
+    modular = ds.info.get("task") == "modular" and ds.tokenizer.kind == "number"  # residues are their own tokens
+    order = fourier.residue_order(ds.info["p"], ds.info["ops"][0]) if modular else None
+
+    def measure(step: int, model: GPT, rows: pd.DataFrame) -> None:
+        if order is not None:
+            spectrum = fourier.fourier_norms(model.transformer.wte.weight.detach()[order].cpu())
+            state["spectra"].append(spectrum.assign(step=step))
+        if spec.weights and not state["weights"] and rows.set_index("split").at["train", "acc"] >= MEMORISED_ACC:
+            state["weights"]["model_memorised"] = checkpoint.dumps(model, ds.tokenizer, {**info, "step": step})
+
+    metrics = train(model, ds, spec.train, callback=measure, desc=spec.name, progress=progress, snapshot=snapshot,
+                    state=state)  # fmt: skip
+    weights, spectra = state["weights"], state["spectra"]
+    if spec.weights:
+        weights["model"] = checkpoint.dumps(model, ds.tokenizer, {**info, "step": int(metrics["step"].max())})
+    env = {
+        "torch": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "device": str(resolve_device(spec.train.device)),
+        "machine": platform.machine(),
+        "cpu": cpu_name(),  # float kernels differ between CPUs: bitwise equality holds on the same one
+    }
+    spectrum = pd.concat(spectra, ignore_index=True)[["step", "frequency", "norm", "share"]] if spectra else None
+    return Result({**config, "env": env}, metrics, spectrum, weights)
+
+
+def cpu_name() -> str:
+    """The processor's model name (Linux: /proc/cpuinfo; elsewhere what `platform` knows)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def start_weights(spec: Spec) -> bytes:
+    """The model.pt bytes of the finished run that spec starts from (RunError, one line, if it is not there)."""
+    run = find(spec.start)
+    if run is None or not run.has():
+        raise RunError(f"{spec.name} starts from run {spec.start}, which is not there with its model.pt")
+    return (run.path / "model.pt").read_bytes()
