@@ -355,3 +355,33 @@ def prediction_map(maps: dict[str, pd.DataFrame], title: str = "") -> Figure:
                ncols=4, fontsize=7)  # fmt: skip
     fig.suptitle(title)
     return fig
+
+
+CURVE_COLORS = ["tab:purple", "tab:green", "tab:brown"]
+
+
+def critical(final: pd.DataFrame, mark: int | None = None, level: float = 0.5, title: str = "") -> Figure:
+    """Final validation accuracy against the training-set size D, one curve per `curve` (its median line), each
+    run a point (marker by seed); `mark` draws a vertical line at one size (the seed report's 500), `level` the
+    crossing that defines the critical size."""
+    use_style()
+    fig, ax = plt.subplots()
+    seeds = sorted(final["seed"].unique())
+    for c, (curve, t) in enumerate(final.groupby("curve", sort=False)):
+        color = CURVE_COLORS[c % len(CURVE_COLORS)]
+        med = t.groupby("D")["acc"].median()
+        ax.plot(med.index, med.to_numpy(), color=color, lw=1.5, label=f"{curve} (median)")
+        for i, seed in enumerate(seeds):
+            mine = t[t["seed"] == seed]
+            ax.scatter(mine["D"], mine["acc"], color=color, s=18, alpha=0.7, marker=SEED_MARKERS[i % len(SEED_MARKERS)],
+                       label=f"{curve}, seed {seed}" if len(seeds) > 1 else None)  # fmt: skip
+    ax.axhline(level, color="grey", lw=0.8, ls=":")
+    if mark is not None:
+        ax.axvline(mark, color="black", lw=0.8, ls="--", label=f"D = {mark}")
+    ax.set(xscale="log", xlabel="training equations D", ylabel="final validation accuracy", ylim=(-0.03, 1.03),
+           title=title)  # fmt: skip
+    sizes = sorted(final["D"].unique())
+    ax.set_xticks(sizes, [f"{d:g}" for d in sizes])
+    ax.xaxis.set_minor_locator(plt.NullLocator())
+    ax.legend(fontsize=7, ncol=2)
+    return fig
