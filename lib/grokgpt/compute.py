@@ -70,14 +70,23 @@ def compute(
 
 
 def cpu_name() -> str:
-    """The processor's model name (Linux: /proc/cpuinfo; elsewhere what `platform` knows)."""
+    """The processor as float kernels see it: its model name, and on Linux its family, model and widest vector
+    instructions (two CPUs that share a name, such as "AMD EPYC", may still pick different kernels)."""
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+        fields = dict(
+            line.split(":", 1)
+            for line in Path("/proc/cpuinfo").read_text().split("\n\n")[0].splitlines()
+            if ":" in line
+        )
     except OSError:
-        pass
-    return platform.processor() or platform.machine()
+        return platform.processor() or platform.machine()
+    fields = {k.strip(): v.strip() for k, v in fields.items()}
+    flags = set(fields.get("flags", "").split())
+    isa = next((f for f in ("amx_bf16", "avx512_bf16", "avx512f", "avx2", "neon", "asimd") if f in flags), "")
+    name = fields.get("model name") or platform.processor() or platform.machine()
+    detail = ", ".join(x for x in (f"family {fields['cpu family']}" if "cpu family" in fields else "",
+                                   f"model {fields['model']}" if "model" in fields else "", isa) if x)  # fmt: skip
+    return f"{name} ({detail})" if detail else name
 
 
 def start_weights(spec: Spec) -> bytes:
