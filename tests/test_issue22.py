@@ -5,6 +5,7 @@ import errno
 import json
 import multiprocessing
 import os
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -152,6 +153,55 @@ def test_two_writers_of_the_same_run_never_raise(in_tmp):
         w.join(120)
     assert errors.empty(), errors.get()
     assert runs.problem(folder / result.name) is None
+
+
+def test_a_run_locked_by_another_sweep_is_not_computed_and_is_read_once_written(in_tmp, monkeypatch):
+    into, first, second = in_tmp / "data" / "runs", tiny(seed=0), tiny(seed=1)
+    theirs = compute.compute(first, threads=1, progress=False)
+    held, real, computed = store.lock(into / first.name), compute.compute, []
+
+    def other_sweep_finishes_meanwhile(spec, *args, **kwargs):
+        computed.append(spec.name)
+        runs.write(theirs, into)  # what the other sweep, holding the lock, writes while this one works
+        store.unlock(held, done=True)
+        return real(spec, *args, **kwargs)
+
+    monkeypatch.setattr(compute, "compute", other_sweep_finishes_meanwhile)
+    done = sweeps.sweep([first, second], progress=False, into=into)
+    assert computed == [second.name] and [r.name for r in done] == [first.name, second.name]
+    assert sorted(p.name for p in into.iterdir()) == sorted([first.name, second.name])  # no lock file left
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_run_locked_by_another_sweep_is_reported_in_one_line_if_never_written(in_tmp, jobs):
+    into, first, second = in_tmp / "data" / "runs", tiny(seed=0), tiny(seed=1)
+    held = store.lock(into / first.name)
+    with pytest.raises(sweeps.SweepError, match="1 of 2 runs not written") as err:
+        sweeps.sweep([first, second], jobs=jobs, progress=False, into=into)
+    assert f"{first.name}: being computed by another process" in str(err.value).splitlines()[1]
+    assert not (into / first.name).exists() and runs.problem(into / second.name) is None  # the other run was written
+    assert store.lock(into / first.name) is None  # still the other sweep's, until it ends
+    store.unlock(held, done=False)
+
+
+def _hold(path, taken):
+    store.lock(path)
+    taken.set()  # and exit without releasing it
+
+
+def test_a_lock_of_a_process_that_died_blocks_nothing_and_is_git_ignored(tmp_path):
+    ctx = multiprocessing.get_context("fork")
+    taken = ctx.Event()
+    holder = ctx.Process(target=_hold, args=(tmp_path / "run", taken))
+    holder.start()
+    holder.join(60)
+    assert taken.is_set() and (tmp_path / ".run.lock").is_file()
+    lock = store.lock(tmp_path / "run")
+    assert lock is not None and store.lock(tmp_path / "run") is None  # taken again, and held against a second taker
+    store.unlock(lock, done=False)
+    root = Path(__file__).resolve().parents[1]
+    ignored = subprocess.run(["git", "check-ignore", "-q", "data/runs/.add_p97_s0_12345678.lock"], cwd=root)
+    assert ignored.returncode == 0
 
 
 # ----------------------------------------------------------------------------------------------------------------

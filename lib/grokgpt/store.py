@@ -17,17 +17,19 @@ is built beside its target and swapped in whole (`replace_dir`); a set of files 
 files of a data set) is written in full to temporaries before any of them replaces the set that was there
 (`replace_files`). Temporaries carry the writer's PID, so the next start can remove those whose writer is gone
 (`clean_stale`). `check_writable` and `check_replaceable` find, before the work, a folder its result could not
-be written to or would destroy.
+be written to or would destroy. `lock` keeps a second process from computing what this one is computing.
 """
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import IO
 
 ROOT_ENV, OUTPUT_ENV = "GROKGPT_ROOT", "GROKGPT_OUTPUT"
 RUNS = Path("data") / "runs"
@@ -218,3 +220,28 @@ def merge(staging: Path, target: Path) -> list[Path]:
             os.replace(path, dest)
         moved.append(dest)
     return moved
+
+
+def lock(path: Path) -> IO | None:
+    """An exclusive lock on path (a file or folder being made), held until the returned file is closed, or None
+    when another process holds it. The lock is `flock` on the hidden, git-ignored file .<name>.lock beside path:
+    the OS releases it when its process ends, so a killed process leaves no lock that blocks (and a leftover lock
+    file is harmless)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    file = open(path.with_name(f".{path.name}.lock"), "a")  # noqa: SIM115 - held open for as long as the work lasts
+    try:
+        fcntl.flock(file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        file.close()
+        return None
+    return file
+
+
+def unlock(file: IO, done: bool) -> None:
+    """Release a lock taken by `lock`; once the work is done (path written), remove its lock file too. Any process
+    that takes a lock after that, on this file or a new one, finds path written. After a failure the file stays:
+    a process that opened it just before and one that made a new one could otherwise both hold a lock."""
+    if done:
+        Path(file.name).unlink(missing_ok=True)
+    file.close()

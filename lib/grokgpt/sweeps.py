@@ -10,7 +10,10 @@ gives about 1.5× the runs per hour of one run on all cores: `benchmarks/sweep_s
 because the thread count changes a run's trajectory: a name never stands for two sets of metrics. Workers return
 what a run produced as values (`runs.Result`); the caller writes data/runs/, so workers need no shared
 filesystem. A worker that dies costs its run only: the sweep goes on, and the failure is reported at the end.
-Two sweeps at once never raise over a run they both wrote: the one that loses the race reads the other's.
+Two sweeps at once never compute the same run twice: the caller (the process that writes data/runs/) holds a lock
+per run while it is computed (`store.lock`); a sweep that finds a run locked by another process leaves it, and
+at the end reads it if the other has written it meanwhile, or reports it. Two that wrote the same run anyway
+(--force) never raise: the one that loses the race reads the other's.
 
 Bad input is one line on stderr and exit code 2, found before any training: a root that is not a project, a
 data/runs/ that cannot be written, a scheduler that does not answer within a few seconds, a flag out of its range.
@@ -105,32 +108,57 @@ def snapshot_step(path: Path) -> int | None:
     return None if snap is None else int(snap["step"])
 
 
+def _finished(spec: Spec) -> Run | None:
+    """spec's finished run, with its weights if spec asks for them, or None."""
+    run = runs.find(spec.name)
+    return run if run is not None and (run.has() or not spec.weights) else None
+
+
 def _compute(
     specs: list[Spec], jobs: int, scheduler: str | None, into: Path, progress: bool, force: bool
 ) -> dict[str, Run]:
-    done, failed = {}, []
+    done, failed, locks = {}, [], {}  # locks: name -> the lock this sweep holds on its run, None if another does
     if not specs:
         return done
-    with tqdm(total=len(specs), desc="runs", unit="run", file=sys.stderr, disable=not progress) as bar:
-        _run_all(specs, jobs, scheduler, into, progress, force, bar, done, failed)
+    try:
+        with tqdm(total=len(specs), desc="runs", unit="run", file=sys.stderr, disable=not progress) as bar:
+            _run_all(specs, jobs, scheduler, into, progress, force, bar, done, failed, locks)
+    finally:  # an interrupted sweep (a notebook's kernel lives on) releases its locks
+        for name, lock in locks.items():
+            if lock is not None:
+                store.unlock(lock, name in done)
+    for spec in (s for s in specs if s.name in locks and locks[s.name] is None):  # another process computed them
+        if (run := _finished(spec)) is not None:
+            done[spec.name] = run
+        else:
+            failed.append(f"{spec.name}: being computed by another process (run this again once it has finished)")
     if failed:
-        raise SweepError(f"{len(failed)} of {len(specs)} runs failed (the others were written):\n" + "\n".join(failed))
+        raise SweepError(f"{len(failed)} of {len(specs)} runs not written (the others were):\n" + "\n".join(failed))
     return done
 
 
-def _run_all(specs, jobs, scheduler, into, progress, force, bar, done, failed) -> None:
-    """Compute specs in this process or on Dask, filling done (name -> run) and failed (one line per run)."""
+def _lock(spec: Spec, into: Path, locks: dict, bar) -> bool:
+    """Take the lock on spec's run for this sweep; False (the run left for now) if another process holds it."""
+    locks[spec.name] = store.lock(into / spec.name)
+    if locks[spec.name] is None:
+        bar.update()
+    return locks[spec.name] is not None
+
+
+def _run_all(specs, jobs, scheduler, into, progress, force, bar, done, failed, locks) -> None:
+    """Compute specs in this process or on Dask, filling done (name -> run), failed (one line per run) and locks."""
     if jobs == 1 and scheduler is None:
         for spec in specs:
-            found = None if force else runs.find(spec.name)  # another sweep finished it meanwhile
-            if found is not None and (found.has() or not spec.weights):
-                done[spec.name] = found
-                bar.update()
+            if not _lock(spec, into, locks, bar):
                 continue
-            snapshot = runs.snapshot_path(into, spec.name)
-            result = compute.compute(spec, threads=THREADS, progress=progress, snapshot=snapshot)
-            done[spec.name] = runs.write(result, into)
-            snapshot.unlink(missing_ok=True)
+            if not force and (found := _finished(spec)) is not None:  # another sweep finished it meanwhile
+                done[spec.name] = found
+            else:
+                snapshot = runs.snapshot_path(into, spec.name)
+                result = compute.compute(spec, threads=THREADS, progress=progress, snapshot=snapshot)
+                done[spec.name] = runs.write(result, into)
+                snapshot.unlink(missing_ok=True)
+            store.unlock(locks.pop(spec.name), spec.name in done)
             bar.update()
     else:
         from distributed import Client, LocalCluster, as_completed
@@ -156,9 +184,11 @@ def _run_all(specs, jobs, scheduler, into, progress, force, bar, done, failed) -
                             queue.clear()
                         return False
                     queue.remove(spec)
-                    found = None if force else runs.find(spec.name)
-                    if found is not None and (found.has() or not spec.weights):
+                    if not _lock(spec, into, locks, bar):
+                        continue
+                    if not force and (found := _finished(spec)) is not None:
                         done[spec.name] = found
+                        store.unlock(locks.pop(spec.name), spec.name in done)
                         bar.update()
                         continue
                     start = compute.start_weights(spec) if spec.start else None
@@ -179,6 +209,7 @@ def _run_all(specs, jobs, scheduler, into, progress, force, bar, done, failed) -
                     runs.snapshot_path(into, spec.name).unlink(missing_ok=True)
                 except Exception as err:  # a worker that died, or a run that raised: the sweep goes on
                     failed.append(f"{spec.name}: {type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}")
+                store.unlock(locks.pop(spec.name), spec.name in done)
                 bar.update()
                 while len(futures) < in_flight and submit_next():
                     pass
