@@ -132,3 +132,17 @@ def test_a_model_config_without_the_datas_sizes_builds_no_model():
         GPT(GPTConfig(n_layer=1, n_head=2, n_embd=8))
     ds = data.modular(ModularConfig(p=7, ops="+", fractions=(0.5, 0.5)))
     assert GPT(GPTConfig(n_layer=1, n_head=2, n_embd=8).for_data(ds)).config.vocab_size == ds.vocab_size
+
+
+def test_early_stop_is_the_held_rule_of_analysis_at_the_runs_own_threshold():
+    """Training stops at the first evaluation at which `analysis.held` says the watched split has held at the
+    run's own stop_acc (here 0.9, not the study's 99%), and not one evaluation earlier."""
+    from grokgpt import analysis
+
+    ds, model = _sentence_setup()
+    cfg = config(max_steps=5000, batch_size=1, lr=3e-3, eval_every=50, stop_acc=0.9, stop_after=100)
+    metrics = train(model, ds, cfg)
+    last = int(metrics["step"].max())
+    assert last < 5000 and analysis.held(metrics, "train", 100, acc=0.9) == last - 100
+    earlier = [metrics[metrics.step <= s] for s in sorted(metrics.step.unique()) if s < last]
+    assert all(analysis.held(m, "train", 100, acc=0.9) is None for m in earlier)

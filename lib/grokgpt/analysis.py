@@ -44,11 +44,18 @@ def held(metrics: pd.DataFrame, split: str, window: int, acc: float = THRESHOLD)
     """The first evaluated step from which `split` accuracy stayed >= acc to the end, if the run went on for at
     least `window` steps after it; else None (not held, or not shown to hold)."""
     m = _series(metrics, split)
-    if m.empty or m["acc"].iloc[-1] < acc:
+    return held_from(m["step"].to_numpy(), m["acc"].to_numpy(), window, acc)
+
+
+def held_from(steps, accs, window: int, acc: float = THRESHOLD) -> int | None:
+    """`held` on one split's evaluations in step order (sequences of steps and accuracies): the rule itself, which
+    training's early stop applies to the evaluations so far (a run stops as soon as it has held)."""
+    accs = np.asarray(accs, dtype=float)
+    if not len(accs) or accs[-1] < acc:
         return None
-    below = np.flatnonzero(m["acc"].to_numpy() < acc)
-    start = int(m["step"].iloc[below[-1] + 1 if len(below) else 0])
-    return start if int(m["step"].iloc[-1]) - start >= window else None
+    below = np.flatnonzero(accs < acc)
+    start = int(steps[below[-1] + 1 if len(below) else 0])
+    return start if int(steps[-1]) - start >= window else None
 
 
 def collapses(metrics: pd.DataFrame, split: str, below: float = COLLAPSE, acc: float = THRESHOLD) -> list[int]:

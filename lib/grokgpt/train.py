@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
-from grokgpt import store
+from grokgpt import analysis, store
 from grokgpt.data import Dataset, Rows
 from grokgpt.grokfast import gradfilter_ema
 from grokgpt.model import GPT
@@ -50,8 +50,8 @@ class TrainConfig:
     beta2: float = 0.999  # AdamW's second-moment decay (the grokking papers use 0.98)
     warmup_steps: int = 0  # steps of linear warmup up to lr; 0 for none
     cosine: bool = False  # after the warmup, decay lr along a half cosine to 0 at max_steps (else constant)
-    stop_acc: float | None = None  # stop once stop_split accuracy has stayed >= stop_acc ...
-    stop_after: int = 0  # ... for this many steps (evaluated at eval_every): the window that shows it held
+    stop_acc: float | None = None  # stop once stop_split accuracy has held (analysis.held) at stop_acc, ...
+    stop_after: int = 0  # ... staying >= it for this many steps (evaluated at eval_every): the window of held
     stop_split: str = "val"  # the split watched for stopping (train when the data set has no such split)
     grokfast_alpha: float = 0.98  # EMA decay of the Grokfast filter
     grokfast_lamb: float = 0.0  # amplification of the slow gradient; 0 turns Grokfast off
@@ -216,7 +216,7 @@ def train(
         fused=device.type in ("cpu", "cuda"),  # one kernel for the whole update: ~8% faster steps on 2 CPU cores
     )
     generator = torch.Generator(device=device).manual_seed(cfg.seed)
-    ema, records, held_since, first, elapsed_before = None, [], None, 0, 0.0
+    ema, records, first, elapsed_before = None, [], 0, 0.0
     snap = load_snapshot(snapshot) if snapshot is not None else None
     resumed = snap is not None
     if resumed:
@@ -224,7 +224,7 @@ def train(
         optimizer.load_state_dict(snap["optimizer"])
         generator.set_state(snap["generator"])
         torch.set_rng_state(snap["torch_rng"])
-        ema, records, held_since, first = snap["ema"], snap["records"], snap["held_since"], snap["step"]
+        ema, records, first = snap["ema"], snap["records"], snap["step"]
         elapsed_before = snap["elapsed_s"]
         if state is not None:
             state.update(snap["state"])
@@ -256,15 +256,13 @@ def train(
             bar.set_postfix({f"{name} acc": f"{acc:.3f}" for name, acc in accs.items()}, refresh=False)
             if callback is not None:
                 callback(step, model, pd.DataFrame(now))
-            held = cfg.stop_acc is not None and accs[watched] >= cfg.stop_acc
-            held_since = (step if held_since is None else held_since) if held else None
-            if held and step - held_since >= cfg.stop_after:
+            if cfg.stop_acc is not None and held(records, watched, cfg.stop_after, cfg.stop_acc):
                 break
             if snapshot is not None and step < cfg.max_steps and time.perf_counter() - last_snapshot >= every:
                 snap = dict(
                     step=step, model=model.state_dict(), optimizer=optimizer.state_dict(),
                     generator=generator.get_state(), torch_rng=torch.get_rng_state(), ema=ema, records=records,
-                    held_since=held_since, elapsed_s=time.perf_counter() - t0, state=state or {},
+                    elapsed_s=time.perf_counter() - t0, state=state or {},
                 )  # fmt: skip
                 store.atomic_write(snapshot, lambda tmp, snap=snap: torch.save(snap, tmp))
                 last_snapshot = time.perf_counter()
@@ -287,6 +285,12 @@ def train(
         bar.update()
     bar.close()
     return pd.DataFrame.from_records(records)
+
+
+def held(records: list[dict], split: str, window: int, acc: float) -> bool:
+    """Whether `split` has held at acc over the evaluations so far (`analysis.held_from`: the study's one rule)."""
+    seen = [(r["step"], r["acc"]) for r in records if r["split"] == split]
+    return analysis.held_from([s for s, _ in seen], [a for _, a in seen], window, acc) is not None
 
 
 def load_snapshot(path: Path) -> dict | None:
