@@ -20,7 +20,8 @@ LIB := $(wildcard lib/grokgpt/*.py)
 RUNS := $(wildcard data/runs/*/metrics.csv)  # a run that lands makes the reports stale
 N ?= 3
 # Each recipe's torch threads: the cores divided among make's parallel jobs (`make -jN`), so -j never
-# oversubscribes (two 2-thread jobs on 2 cores run at half the speed of one).
+# oversubscribes (two 2-thread jobs on 2 cores run at half the speed of one). Runs of a sweep use one thread
+# always (lib/grokgpt/devices.py holds the policy).
 THREADS = $$(j=$$(echo " $$MAKEFLAGS" | sed -n 's/.* -j *\([0-9][0-9]*\).*/\1/p'); t=$$(( $$(nproc) / $${j:-1} )); echo $$(( t > 0 ? t : 1 )))
 
 .PHONY: setup report readme runs verify test lint lab look clean FORCE

@@ -22,7 +22,7 @@ from dataclasses import replace
 import torch
 
 from grokgpt import compute, experiments, runs
-from grokgpt.train import cores
+from grokgpt.devices import cores
 
 
 def sweep_specs(preset: str, n: int, steps: int) -> list[runs.Spec]:

@@ -1,3 +1,5 @@
+import os
+
 import pandas as pd
 import pytest
 import torch
@@ -5,9 +7,10 @@ from torch.nn import functional as F
 
 from grokgpt import data
 from grokgpt.data import ModularConfig, SentenceConfig
+from grokgpt.devices import check_device, resolve_device
 from grokgpt.grokfast import gradfilter_ema
 from grokgpt.model import GPT, GPTConfig
-from grokgpt.train import TrainConfig, check_device, cpu_threads, evaluate, lr_at, resolve_device, train
+from grokgpt.train import TrainConfig, evaluate, lr_at, train
 
 BASE = dict(max_steps=100, batch_size=16, lr=1e-3, weight_decay=0.0, eval_every=10, device="cpu")
 
@@ -119,30 +122,16 @@ def test_cosine_schedule_decays_to_zero_at_the_budget():
     assert all(lr_at(s, cfg) >= lr_at(s + 1, cfg) for s in range(10, 110))
 
 
-def test_cpu_threads_divide_the_cores_and_the_environment_overrides(monkeypatch):
-    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
-    cores = cpu_threads(1)
-    assert cores >= 1 and cpu_threads(cores) == 1 and cpu_threads(4 * cores) == 1
-    monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    assert cpu_threads(1) == cpu_threads(8) == 3
+def test_device_and_thread_policy_live_in_devices_only():
+    """resolve_device, the cores and the sweep's one thread are defined in devices.py, and no other module of the
+    library reads the CPU affinity, picks a device by itself or sets torch's threads from a literal."""
+    from pathlib import Path
 
+    from grokgpt import devices, sweeps
 
-def test_a_model_config_without_the_datas_sizes_builds_no_model():
-    with pytest.raises(ValueError, match="vocab_size"):
-        GPT(GPTConfig(n_layer=1, n_head=2, n_embd=8))
-    ds = data.modular(ModularConfig(p=7, ops="+", fractions=(0.5, 0.5)))
-    assert GPT(GPTConfig(n_layer=1, n_head=2, n_embd=8).for_data(ds)).config.vocab_size == ds.vocab_size
-
-
-def test_early_stop_is_the_held_rule_of_analysis_at_the_runs_own_threshold():
-    """Training stops at the first evaluation at which `analysis.held` says the watched split has held at the
-    run's own stop_acc (here 0.9, not the study's 99%), and not one evaluation earlier."""
-    from grokgpt import analysis
-
-    ds, model = _sentence_setup()
-    cfg = config(max_steps=5000, batch_size=1, lr=3e-3, eval_every=50, stop_acc=0.9, stop_after=100)
-    metrics = train(model, ds, cfg)
-    last = int(metrics["step"].max())
-    assert last < 5000 and analysis.held(metrics, "train", 100, acc=0.9) == last - 100
-    earlier = [metrics[metrics.step <= s] for s in sorted(metrics.step.unique()) if s < last]
-    assert all(analysis.held(m, "train", 100, acc=0.9) is None for m in earlier)
+    assert sweeps.THREADS is devices.THREADS == 1 and 1 <= devices.cores() <= (os.cpu_count() or 1)
+    for path in sorted(Path(devices.__file__).parent.glob("*.py")):
+        if path.name != "devices.py":
+            text = path.read_text()
+            assert "sched_getaffinity" not in text and "cuda.is_available" not in text, path.name
+            assert "def resolve_device" not in text and "def cores" not in text, path.name

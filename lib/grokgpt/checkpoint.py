@@ -14,10 +14,10 @@ from pathlib import Path
 import torch
 
 from grokgpt import data, tokenizers
+from grokgpt.devices import check_device
 from grokgpt.model import GPT, GPTConfig
 from grokgpt.store import atomic_write
 from grokgpt.tokenizers import Tokenizer
-from grokgpt.train import check_device
 
 FORMAT = "grokgpt-checkpoint/1"
 TASKS = ("sentence", "modular")  # the values of info["task"] (data sets write them)
@@ -56,7 +56,7 @@ def save(path: str | Path, model: GPT, tokenizer: Tokenizer, info: dict) -> None
 
 def load(path: str | Path, device: str | torch.device = "cpu") -> Checkpoint:
     """Load a checkpoint onto device. A missing or damaged file raises CheckpointError, an unknown or absent
-    device the ValueError of `train.check_device`, each in one readable line. The device is checked first and
+    device the ValueError of `devices.check_device`, each in one readable line. The device is checked first and
     the file is read on the CPU, so a device problem is never blamed on a good file."""
     device = check_device(device)
     path = Path(path)

@@ -22,9 +22,9 @@ from dataclasses import fields, replace
 from pathlib import Path
 
 from grokgpt import checkpoint, compute, data, memory, runs, sample, store, textfiles
+from grokgpt.devices import check_device
 from grokgpt.experiments import PARAMETERS, PRESETS
 from grokgpt.flags import Parser, add_fields, given, peek
-from grokgpt.train import check_device
 
 ALIASES = {"max_steps": "max_iters", "eval_every": "eval_interval", "warmup_steps": "warmup", "p": "prime", "ops": "op"}
 DEFAULT_PRESET = {"train": "sentence", "arith": "grokking", "data": "addsub"}

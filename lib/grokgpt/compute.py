@@ -14,9 +14,10 @@ import pandas as pd
 import torch
 
 from grokgpt import checkpoint, fourier
+from grokgpt.devices import resolve_device
 from grokgpt.model import GPT
 from grokgpt.runs import MEMORISED_ACC, Result, RunError, Spec, find
-from grokgpt.train import resolve_device, train
+from grokgpt.train import train
 
 
 def compute(

@@ -32,12 +32,12 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from grokgpt import compute, experiments, runs, store
+from grokgpt.devices import THREADS, cores
 from grokgpt.flags import Parser
 from grokgpt.runs import Run, Spec
-from grokgpt.train import cores, load_snapshot
+from grokgpt.train import load_snapshot
 
 SCHEDULER_TIMEOUT = 5  # seconds a scheduler has to answer before `run` gives up, before any training
-THREADS = 1  # torch threads of every run a sweep computes, as every run of the registry was
 
 
 class SweepError(RuntimeError):

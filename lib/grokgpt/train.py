@@ -25,6 +25,7 @@ from tqdm.auto import tqdm
 
 from grokgpt import analysis, store
 from grokgpt.data import Dataset, Rows
+from grokgpt.devices import NAMES, check_device
 from grokgpt.grokfast import gradfilter_ema
 from grokgpt.model import GPT
 
@@ -86,7 +87,7 @@ class TrainConfig:
             raise ValueError("beta1, beta2 and grokfast_alpha must be in [0, 1)")
         if self.stop_acc is not None and not 0 < self.stop_acc <= 1:
             raise ValueError(f"stop_acc must be in (0, 1], got {self.stop_acc!r}")
-        if self.device not in ("auto", "cpu", "cuda", "mps") and not self.device.startswith("cuda:"):
+        if self.device not in NAMES and not self.device.startswith("cuda:"):
             raise ValueError(f"device must be auto, cpu, cuda or mps, got {self.device!r}")
         if self.loss_dtype not in LOSS_DTYPES:
             raise ValueError(f"loss_dtype must be one of {', '.join(LOSS_DTYPES)}, got {self.loss_dtype!r}")
@@ -106,50 +107,6 @@ def lr_at(step: int, cfg: TrainConfig) -> float:
         return cfg.lr
     progress = min(1.0, (step - cfg.warmup_steps) / (cfg.max_steps - cfg.warmup_steps))
     return cfg.lr * 0.5 * (1 + math.cos(math.pi * progress))
-
-
-def cores() -> int:
-    """The CPU cores this process may use."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-
-
-def cpu_threads(jobs: int = 1) -> int:
-    """The torch threads for one of `jobs` runs side by side: this process's cores divided among them, at least 1.
-    $OMP_NUM_THREADS, when set, overrides the rule (`make -j N` sets it to cores ÷ N). One rule for every run: a
-    run's thread count changes its trajectory (float reduction order), so runs record it and `make verify`
-    retrains with it."""
-    if os.environ.get("OMP_NUM_THREADS", "").isdigit():
-        return max(1, int(os.environ["OMP_NUM_THREADS"]))
-    return max(1, cores() // max(1, jobs))
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    """ "auto" picks CUDA, then Apple's MPS, then the CPU; anything else is taken as given."""
-    if device != "auto":
-        return torch.device(device)
-    if torch.cuda.is_available():
-        return torch.device("cuda")
-    if torch.backends.mps.is_available():
-        return torch.device("mps")
-    return torch.device("cpu")
-
-
-def check_device(name: str | torch.device) -> torch.device:
-    """The device called name, resolved ("auto") and checked before any work: ValueError (one line) for a name
-    that is not a device, or a device this machine does not have."""
-    try:
-        device = resolve_device(str(name))
-    except RuntimeError:  # torch's message lists two dozen device types, most of them not for us
-        raise ValueError(f"unknown device {str(name)!r}: use auto, cpu, cuda, cuda:N or mps") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name}: CUDA is not available on this machine (use cpu or auto)")
-    if device.type == "cuda" and (device.index or 0) >= torch.cuda.device_count():
-        raise ValueError(f"device {name}: this machine has {torch.cuda.device_count()} CUDA device(s)")
-    if device.type == "mps" and not torch.backends.mps.is_available():
-        raise ValueError(f"device {name}: Apple's MPS is not available on this machine (use cpu or auto)")
-    if device.type not in ("cpu", "cuda", "mps"):
-        raise ValueError(f"device {name}: grokgpt runs on cpu, cuda or mps")
-    return device
 
 
 # ----------------------------------------------------------------------------------------------------------------
