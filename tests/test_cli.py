@@ -5,6 +5,7 @@ row)."""
 import argparse
 import errno
 import json
+import re
 import subprocess
 import sys
 from dataclasses import fields
@@ -401,7 +402,7 @@ def good(grokgpt, tmp_path):
         (["--grokfast_lamb", "-5"], "grokfast_lamb"),
         (["--stop_split", "vall", "--stop_acc", "0.5"], "stop_split"),
         (["--seed", str(2**64)], "seed"),
-        (["--max_iters", "100000000000"], "max_steps"),
+        (["--max_iters", "100000000000"], "--max_iters"),
     ],
 )
 def test_a_failed_or_refused_train_leaves_the_good_run_byte_identical(good, refused, flags, says):
@@ -452,3 +453,40 @@ def test_text_files_with_a_byte_order_mark_are_read_and_binary_ones_named(traine
     (tmp_path / "mod7").mkdir()
     (tmp_path / "mod7/train_mod7.txt").write_text("1+2=3\n8+9=3\n")
     refused("arith", "mod7", "--prime", 7, says=("train_mod7.txt:2", "above the modulus"))
+
+
+def _flags(command: str) -> list[tuple[str, str, argparse.Action]]:
+    """(flag, field, action) for every flag generated from a config field of command, aliases included."""
+    sub = next(a for a in cli.build_parser([])._actions if isinstance(a, argparse._SubParsersAction))
+    actions = [a for a in sub.choices[command]._actions if "." in (a.dest or "")]
+    return [(flag, a.dest.split(".", 1)[1], a) for a in actions for flag in a.option_strings]
+
+
+BAD = {"int": "-1", "float": "nan"}  # every int field is refused below 0, every float when not finite; a str: "bogus"
+
+
+@pytest.mark.parametrize(
+    "command, flag, field, action",
+    [(c, *f) for c in ("train", "arith", "data") for f in _flags(c) if not isinstance(f[2], argparse.BooleanOptionalAction)],
+    ids=lambda v: v if isinstance(v, str) else "",
+)  # fmt: skip
+def test_every_out_of_range_flag_is_named_as_typed(refused, command, flag, field, action):
+    value = ["0.5", "2"] if action.nargs == "+" else BAD.get(getattr(action.type, "__name__", "str"), "bogus")
+    where = ["--out", "x"] if command == "data" else ["--out_dir", "data/runs/x"]  # a value let through is refused too
+    err = refused(command, flag, *([value] if isinstance(value, str) else value), *where, says=(flag,)).stderr
+    if flag != f"--{field}":  # an alias (--max_iters) or another name (--data_seed): the field is not named
+        assert not re.search(rf"(?<![\w-]){field}\b", err), err
+
+
+@pytest.mark.parametrize(
+    "argv, says",
+    [
+        (["arith", "--prime", "4"], "--prime 4: division needs"),  # a message that named no field names the flag
+        (["arith", "--preset", "addsub", "--op", "/", "--prime", "4"], "--op /, --prime 4:"),  # refused together
+        (["arith", "mod7", "--op", "+"], "--op cannot apply to mod7"),
+        (["sample", GROKKING, "--prompt", "3/5=", "--seed", str(2**64)], "--seed must be from 0"),
+        (["sample", GROKKING, "--prompt", "3/5=", "--temperature", "inf"], "--temperature"),
+    ],
+)
+def test_out_of_range_messages_name_the_flag_and_value(refused, argv, says):
+    refused(*argv, says=(says,))

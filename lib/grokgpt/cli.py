@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import fields, replace
+from dataclasses import fields
 from pathlib import Path
 
 from grokgpt import checkpoint, compute, data, memory, runs, sample, store, textfiles
 from grokgpt.devices import check_device
 from grokgpt.experiments import PARAMETERS, PRESETS
-from grokgpt.flags import Parser, add_fields, given, peek
+from grokgpt.flags import Parser, add_fields, peek, replace_given, typed
 
 ALIASES = {"max_steps": "max_iters", "eval_every": "eval_interval", "warmup_steps": "warmup", "p": "prime", "ops": "op"}
 DEFAULT_PRESET = {"train": "sentence", "arith": "grokking", "data": "addsub"}
@@ -76,18 +76,19 @@ def build_parser(argv: list[str] | None = None) -> Parser:
 
 def run_spec(args: argparse.Namespace) -> runs.Spec:
     """The preset with the flags given; the configs check the values."""
-    preset, changed = PRESETS[args.preset], given(args, "data")
-    train, model = replace(preset.train, **given(args, "train")), replace(preset.model, **given(args, "model"))
+    preset = PRESETS[args.preset]
+    train, model = replace_given(preset.train, args, "train"), replace_given(preset.model, args, "model")
     if args.command == "train":
         text = textfiles.read_text(args.text_file) if args.text_file else preset.data.text
-        cfg = replace(preset.data, text=text, **changed)
+        cfg = replace_given(preset.data, args, "data", text=text)
     elif args.data_dir:  # p, tokens and loss_on apply to files; the files fix the rest
         kept = [f.name for f in fields(data.FilesConfig) if f.name != "folder"]
-        if fixed := [f"--{ARITH_NAMES.get(k, k)}" for k in changed if k not in kept]:
+        if fixed := [flag for k, flag in typed(args, "data").items() if k not in kept]:
             raise ValueError(f"{', '.join(fixed)} cannot apply to {args.data_dir}: its files fix the splits")
-        cfg = data.FilesConfig(args.data_dir, **{k: changed.get(k, getattr(preset.data, k)) for k in kept})
+        files = data.FilesConfig(args.data_dir, **{k: getattr(preset.data, k) for k in kept})
+        cfg = replace_given(files, args, "data")
     else:
-        cfg = replace(preset.data, **{"seed": train.seed, **changed})  # as in the study's runs
+        cfg = replace_given(preset.data, args, "data", seed=train.seed)  # as in the study's runs
     return runs.Spec(cfg, train, model, weights=True)
 
 
@@ -121,7 +122,7 @@ def cmd_sample(args: argparse.Namespace) -> None:
 
 
 def cmd_data(args: argparse.Namespace) -> None:
-    cfg, out = replace(PRESETS[args.preset].data, **given(args, "data")), Path(args.out)
+    cfg, out = replace_given(PRESETS[args.preset].data, args, "data"), Path(args.out)
     if args.protocol == "seed":
         splits = data.sample_with_replacement_seed_protocol(cfg.p, args.samples, cfg.seed)
     else:

@@ -101,7 +101,7 @@ class FilesConfig:
 
 def check_seed(seed: int) -> None:
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= MAX_SEED:
-        raise ValueError(f"the data seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
+        raise ValueError(f"seed must be an integer from 0 to {MAX_SEED}, got {seed!r}")
 
 
 def check_encoding(tokens: str, loss_on: str) -> None:

@@ -36,8 +36,11 @@ def complete(
     """Each prompt followed by its completion of up to `steps` tokens (default: the task's answer length)."""
     if not (math.isfinite(temperature) and (temperature == 0 or temperature >= MIN_TEMPERATURE)):
         raise ValueError(
-            f"--temperature must be 0 (the likeliest token) or at least {MIN_TEMPERATURE:g}, got {temperature}"
+            f"--temperature must be 0 (the likeliest token) or a finite number of at least {MIN_TEMPERATURE:g}, "
+            f"got {temperature}"
         )
+    if not 0 <= seed <= data.MAX_SEED:
+        raise ValueError(f"--seed must be from 0 to {data.MAX_SEED:,}, got {seed}")
     check_prompts(ckpt, prompts)
     if steps is None:
         steps = ckpt.info.get("answer_tokens")
