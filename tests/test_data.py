@@ -113,3 +113,24 @@ def test_check_prompt(prompt, message):
 
 def test_is_prime():
     assert [n for n in range(30) if data.is_prime(n)] == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]
+
+
+def test_each_operation_is_one_record_from_which_the_table_the_format_names_and_fourier_order_derive():
+    from grokgpt import fourier, operations, runs
+
+    p = 7
+    for symbol, op in operations.OPERATIONS.items():
+        rows = data.table(p, symbol)
+        assert {b for _, _, b, _ in rows} == set(range(1 if op.nonzero_b else 0, p))  # b ≠ 0 from the record
+        assert all(c == op.apply(a, b, p) for a, _, b, c in rows)
+        line = data.format_equation(*rows[-1])
+        assert textfiles.EQUATION.match(line) and data.check_prompt(line.split("=")[0] + "=", p, symbol) is None
+        order = fourier.residue_order(p, symbol)
+        assert sorted(order) == (list(range(1, p)) if op.fourier == "log" else list(range(p)))
+    assert not textfiles.EQUATION.match("3*5=1") and operations.SYMBOLS == "+-/" == data.ARITH_CHARS[10:13]
+    assert operations.label("/", 97) == "a / b mod 97" and operations.label("+-") == "a + b, a − b"
+    names = {ops: runs.Spec(ModularConfig(p=97, ops=ops), runs.TrainConfig(1, 1, 1e-3, 0.0, 1), runs.GPTConfig(1, 1, 8)).name
+             for ops in ("+", "-", "/", "+-")}  # fmt: skip
+    assert [n.split("_p97")[0] for n in names.values()] == ["add", "sub", "div", "addsub"]
+    with pytest.raises(ValueError, match="division needs a prime"):
+        data.check_modulus(9, "+/")

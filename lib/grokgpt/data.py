@@ -26,16 +26,13 @@ from pathlib import Path
 
 import torch
 
+from grokgpt.operations import OPERATIONS, SYMBOL, SYMBOLS
 from grokgpt.tokenizers import CharTokenizer, NumberTokenizer, Tokenizer
 
-OPS = {  # c as a function of a, b and the modulus p
-    "+": lambda a, b, p: (a + b) % p,
-    "-": lambda a, b, p: (a - b) % p,
-    "/": lambda a, b, p: (a * pow(b, -1, p)) % p,  # a · b⁻¹; defined for b ≢ 0 and prime p
-}
+OPS = {op.symbol: op.apply for op in OPERATIONS.values()}  # c as a function of a, b and the modulus p
 SPLITS = ("train", "val", "test")
 DATA_DIR = Path("data")  # data/<name>/ holds a data set's text files
-ARITH_CHARS = "0123456789" + "".join(OPS) + "=\n"  # the character alphabet of every arithmetic data set
+ARITH_CHARS = "0123456789" + SYMBOLS + "=\n"  # the character alphabet of every arithmetic data set
 # The largest modulus: the table has up to 3·p² equations, built in Python. At p = 997 one operation takes
 # 25 s and 0.7 GB on two cores; p = 100003 would be 10^10 equations and a MemoryError after minutes.
 MAX_MODULUS = 1000
@@ -118,12 +115,13 @@ def check_modulus(p: int, ops: str) -> None:
     """Raise ValueError unless p is a usable modulus for every operation in ops."""
     if not isinstance(p, int) or isinstance(p, bool) or not 2 <= p <= MAX_MODULUS:
         raise ValueError(f"the modulus p must be an integer from 2 to {MAX_MODULUS}, got {p!r}")
-    unknown = set(ops) - set(OPS)
+    unknown = set(ops) - set(OPERATIONS)
     if not ops or unknown:
-        raise ValueError(f"operations must be drawn from {''.join(OPS)!r}, got {ops!r}")
-    if "/" in ops and (p < 3 or not is_prime(p)):
+        raise ValueError(f"operations must be drawn from {SYMBOLS!r}, got {ops!r}")
+    inverting = [OPERATIONS[o].word for o in dict.fromkeys(ops) if OPERATIONS[o].nonzero_b]  # b⁻¹ needs p prime
+    if inverting and (p < 3 or not is_prime(p)):
         raise ValueError(
-            f"division needs a prime modulus of at least 3; {p} is {'not prime' if p > 2 else 'too small'}"
+            f"{inverting[0]} needs a prime modulus of at least 3; {p} is {'not prime' if p > 2 else 'too small'}"
         )
 
 
@@ -143,9 +141,9 @@ def is_prime(n: int) -> bool:
 
 
 def table(p: int, ops: str) -> list[Equation]:
-    """Every equation a ∘ b = c with a, b in 0..p-1 (b != 0 for "/"), in a fixed order."""
+    """Every equation a ∘ b = c with a, b in 0..p-1 (b != 0 where the operation inverts b), in a fixed order."""
     check_modulus(p, ops)
-    return [(a, op, b, OPS[op](a, b, p)) for op in ops for a in range(p) for b in range(op == "/", p)]
+    return [(a, op, b, OPS[op](a, b, p)) for op in ops for a in range(p) for b in range(OPERATIONS[op].nonzero_b, p)]
 
 
 def train_size(p: int, ops: str, fraction: float) -> int:
@@ -197,7 +195,7 @@ def check_splits(splits: dict[str, list[Equation]]) -> None:
 
 def check_prompt(prompt: str, p: int, ops: str) -> None:
     """Raise ValueError unless prompt is `a{op}b=` with operands in 0..p-1 and b != 0 for division."""
-    match = re.fullmatch(r"(\d+)([-+/])(\d+)=", prompt.strip())
+    match = re.fullmatch(rf"(\d+)({SYMBOL})(\d+)=", prompt.strip())
     if not match:
         raise ValueError(f"prompt {prompt!r} is not of the form a{ops[0]}b= (for example 3{ops[0]}5=)")
     a, op, b = int(match[1]), match[2], int(match[3])
@@ -205,8 +203,8 @@ def check_prompt(prompt: str, p: int, ops: str) -> None:
         raise ValueError(f"prompt {prompt!r}: this model was trained on {' '.join(ops)} only")
     if max(a, b) >= p:
         raise ValueError(f"prompt {prompt!r}: operands must be residues 0..{p - 1}")
-    if op == "/" and b % p == 0:
-        raise ValueError(f"prompt {prompt!r}: division by 0 is undefined mod {p}")
+    if OPERATIONS[op].nonzero_b and b % p == 0:
+        raise ValueError(f"prompt {prompt!r}: {OPERATIONS[op].word} by 0 is undefined mod {p}")
 
 
 # ----------------------------------------------------------------------------------------------------------------

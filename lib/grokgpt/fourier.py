@@ -16,6 +16,7 @@ import pandas as pd
 import torch
 
 from grokgpt.model import GPT
+from grokgpt.operations import OPERATIONS
 
 
 def fourier_basis(p: int) -> torch.Tensor:
@@ -49,10 +50,10 @@ def primitive_root(p: int) -> int:
 
 
 def residue_order(p: int, op: str) -> list[int]:
-    """The residues in the order whose Fourier basis fits op: 0..p-1 for "+" and "-" (the group Z/p); for "/"
-    the nonzero residues as powers g^0, g^1, .., g^(p-2) of a primitive root, since a / b is subtraction of
-    discrete logarithms, so the waves of a division network live on log x (the group Z/(p-1))."""
-    if op == "/":
+    """The residues in the order whose Fourier basis fits op (its record's `fourier`): 0..p-1 for "+" and "-"
+    (the group Z/p); for "/" the nonzero residues as powers g^0, g^1, .., g^(p-2) of a primitive root, since a / b
+    is subtraction of discrete logarithms, so the waves of a division network live on log x (the group Z/(p-1))."""
+    if OPERATIONS[op].fourier == "log":
         g = primitive_root(p)
         return [pow(g, k, p) for k in range(p - 1)]
     return list(range(p))

@@ -33,9 +33,9 @@ import pandas as pd
 from grokgpt import checkpoint, data, store
 from grokgpt.data import DataConfig, Dataset
 from grokgpt.model import GPT, GPTConfig
+from grokgpt.operations import OPERATIONS
 from grokgpt.train import TrainConfig
 
-OP_NAMES = {"+": "add", "-": "sub", "/": "div"}
 METRIC_COLUMNS = ("step", "split", "loss", "acc", "lr", "weight_norm", "elapsed_s")  # every column train writes
 FILES = ("config.json", "metrics.csv", "fourier.csv", "model.pt", "model_memorised.pt")  # all a run folder holds
 MEMORISED_ACC = 0.99  # train accuracy at which model_memorised.pt is kept
@@ -109,7 +109,7 @@ def run_name(config: dict) -> str:
         return f"sentence_s{seed}_{digest}"
     if d["kind"] == "FilesConfig":  # the CLI's `arith FOLDER`
         return f"files_p{d['p']}_s{seed}_{digest}"
-    op = "".join(OP_NAMES[o] for o in d["ops"])
+    op = "".join(OPERATIONS[o].name for o in d["ops"])
     subset = f"_n{d['train_size']}" if d.get("train_size") is not None else ""  # D of the split's equations
     start = f"_from-{config['start'].rsplit('_', 1)[-1]}" if config.get("start") else ""  # the run it goes on from
     return f"{op}_p{d['p']}_f{d['fractions'][0]:.3g}{subset}{start}_s{seed}_{digest}"

@@ -9,9 +9,10 @@ import re
 from pathlib import Path
 
 from grokgpt.data import DATA_DIR, OPS, SPLITS, Equation, check_modulus, check_splits, format_equation
+from grokgpt.operations import OPERATIONS, SYMBOL
 from grokgpt.store import output, replace_files
 
-EQUATION = re.compile(r"^(\d+)([-+/])(\d+)=(\d+)$")
+EQUATION = re.compile(rf"^(\d+)({SYMBOL})(\d+)=(\d+)$")
 
 
 def read_text(path: str | Path) -> str:
@@ -46,7 +47,7 @@ def read_equations(path: str | Path, p: int | None = None) -> list[Equation]:
         a, op, b, c = int(match[1]), match[2], int(match[3]), int(match[4])
         if p is not None and max(a, b) > p:  # the seed's protocol draws operands from 0..p: p itself is kept
             raise ValueError(f"{path}:{number}: {line.strip()} has an operand above the modulus {p}")
-        if p is not None and (op == "/" and b % p == 0 or c != OPS[op](a, b, p)):
+        if p is not None and (OPERATIONS[op].nonzero_b and b % p == 0 or c != OPS[op](a, b, p)):
             raise ValueError(f"{path}:{number}: {line.strip()} is not true mod {p}")
         equations.append((a, op, b, c))
     return equations
