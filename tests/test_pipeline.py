@@ -5,6 +5,7 @@ import os
 from pathlib import Path
 
 import nbformat
+import pytest
 
 from grokgpt import claims, document, experiments, pipeline, store
 
@@ -209,6 +210,58 @@ def test_bad_papermill_arguments_and_roots_are_one_line(tmp_path, monkeypatch, c
     assert pipeline.main(["run", str(src), str(out)]) == 2
     _one_line(capsys, "missing", "not a folder")
     assert not out.exists()
+
+
+@pytest.fixture
+def no_cell_runs(monkeypatch):
+    from papermill.cli import papermill as papermill_cli
+
+    monkeypatch.setattr(papermill_cli, "main", lambda *a, **k: pytest.fail("a cell ran before the check"))
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["-y", "seeds: abc"], "parameter seeds must be list of int, got 'abc'"),
+        (["-y", "fracs: [a]"], "parameter fracs must be list of float, got ['a']"),
+        (["-y", "pairs: [[0.2, a]]"], "pairs must be list of list of float"),
+        (["-y", "seeds: [0"], "not YAML"),
+        (["-y", "5"], "not a mapping"),
+        (["-p", "steps", "1e4"], "parameter steps must be int, got 10000.0"),
+        (["-p", "force", "1"], "parameter force must be bool"),
+        (["-r", "steps", "5"], "parameter steps must be int, got '5'"),  # -r passes a string
+        (["-p", "steps", "5", "-r", "steps", "5"], "got '5'"),  # -r wins over -p, as in papermill
+    ],
+)
+def test_wrong_types_are_one_line_before_any_cell_runs(tmp_path, capsys, no_cell_runs, args, needle):
+    knobs = "seeds = [0]  # a knob\nfracs = [0.5]\npairs = [[0.2, 0.1]]\nsteps = 10\nforce = False"
+    src = notebook(tmp_path / "nb.ipynb", knobs, "print(seeds)")
+    assert pipeline.main(["run", str(src), str(tmp_path / "out.ipynb"), *args]) == 2
+    _one_line(capsys, needle)
+
+
+def test_right_types_pass_the_check(tmp_path):
+    src = notebook(tmp_path / "nb.ipynb", "fracs = [0.5]  # a knob\nsteps = 10", "print(fracs, steps)")
+    assert pipeline.given_parameters(["-y", "fracs: [1, 0.5]", "-p", "steps", "3"]) == {"fracs": [1, 0.5], "steps": 3}
+    pipeline.check_parameters(src, {"fracs": [1, 0.5], "steps": 3})  # an int is taken for a float
+
+
+@pytest.mark.parametrize(
+    "name, args, needle",
+    [
+        ("05_ablations", ["-p", "train_frac", "1.5"], "parameter train_frac = 1.5 is refused"),
+        ("05_ablations", ["-y", "train_fracs: [0.5, 1.5]"], "parameter train_fracs = [0.5, 1.5] is refused"),
+        ("05_ablations", ["-p", "train_frac", "0.5", "-p", "critical_fraction", "0"], "critical_fraction = 0 is"),
+        ("04_grokking", ["-y", "fractions: [1.5, 0.3]"], "parameter fractions = [1.5, 0.3] is refused"),
+        ("04_grokking", ["-p", "p", "4"], "parameter p = 4 is refused: division needs a prime"),
+        ("03_warmup", ["-y", "fractions: [0.5, 0.6]"], "parameter fractions = [0.5, 0.6] is refused"),
+    ],
+)
+def test_values_the_runs_refuse_name_the_parameter_as_given(in_tmp, capsys, no_cell_runs, name, args, needle):
+    (in_tmp / "data" / "runs").mkdir(parents=True)
+    source = ROOT / "notebooks" / f"{name}.ipynb"
+    assert pipeline.main(["run", str(source), str(in_tmp / "out.ipynb"), *args]) == 2
+    _one_line(capsys, needle)
 
 
 def test_the_readme_keeps_a_notebooks_claims_when_it_produced_none(tmp_path, monkeypatch, capsys):

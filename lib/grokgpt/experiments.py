@@ -241,17 +241,33 @@ def cost(spec: Spec) -> float:
 
 def parameters(notebook: str, namespace: dict) -> dict:
     """The notebook's parameters from its namespace (its globals()), type-checked against the registry's
-    defaults: ValueError (one line) for a value of the wrong type, such as `-p max_steps 1e4`."""
-    params = {}
-    for name, default in PARAMETERS[notebook].items():
-        value = namespace[name]
-        expected = float if isinstance(default, float) else type(default)
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, expected) or isinstance(value, bool) and expected is not bool:
-            raise ValueError(f"parameter {name} must be {expected.__name__}, got {value!r}")
-        params[name] = value
-    return params
+    defaults (`check_value`)."""
+    return {name: check_value(name, namespace[name], default) for name, default in PARAMETERS[notebook].items()}
+
+
+def check_value(name: str, value, default):
+    """value in the type of default (the parameter's value in the registry or in a parameters cell): an int is
+    taken for a float, and a list's items are checked against the default's first. ValueError (one line) for a
+    value of another type, such as `-p max_steps 1e4` or `-y 'fractions: [a]'`."""
+
+    def typed(v, d):
+        if isinstance(d, list):
+            if not isinstance(v, list):
+                raise TypeError
+            return [typed(item, d[0]) for item in v] if d else v
+        if isinstance(d, float) and type(v) is int:
+            return float(v)
+        if d is not None and type(v) is not type(d):  # exact: True is no int, 1 no bool
+            raise TypeError
+        return v
+
+    def kind(d) -> str:
+        return (f"list of {kind(d[0])}" if d else "list") if isinstance(d, list) else type(d).__name__
+
+    try:
+        return typed(value, default)
+    except TypeError:
+        raise ValueError(f"parameter {name} must be {kind(default)}, got {value!r}") from None
 
 
 PRESETS: dict[str, Spec] = {

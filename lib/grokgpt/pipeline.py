@@ -8,7 +8,8 @@
 `run` passes everything after the two paths to papermill (`-p name value`, `-y yaml`) and replaces the output
 only when every cell succeeded: a failing notebook exits 1 and leaves the previous report in place (its partial
 output is kept beside it as `.failed-<name>.ipynb` for reading). Bad input is one line and exit 2, before any
-cell runs: a parameter the notebook does not have, a missing notebook, an output folder that cannot be written.
+cell runs: a parameter the notebook does not have, or of another type than its value in the parameters cell, or
+that the notebook's runs refuse; a missing notebook, an output folder that cannot be written.
 The partial output of a notebook being run is `.running-<pid>-<name>.ipynb`; the next `run` removes those whose
 process is gone (killed). The notebook publishes only when it is one of the project's notebooks/NN_*.ipynb, runs
 with no parameters, and its parameters cell holds the registry's values (`experiments.PARAMETERS`, compared by
@@ -40,33 +41,61 @@ RUNNING = re.compile(r"^\.running-(?P<pid>\d+)-.+\.ipynb$")  # a notebook's part
 NOTEBOOK = re.compile(r"^\d\d_\w+\.ipynb$")  # the project's notebooks: notebooks/NN_topic.ipynb
 
 
-def parameter_names(args: list[str]) -> list[str]:
-    """The parameter names in papermill arguments (-p/-r NAME VALUE, -y YAML); ValueError (one line) for a flag
-    without its values, YAML that does not parse or is not a mapping, or an empty list (no cell can use it)."""
-    names, i = [], 0
+def given_parameters(args: list[str]) -> dict:
+    """The parameters in papermill arguments (-y YAML, -p NAME VALUE, -r NAME VALUE), as papermill reads them
+    (name -> value); ValueError (one line) for a flag without its values, YAML that does not parse or is not a
+    mapping, or an empty list (no cell can use it)."""
+    from papermill.cli import _resolve_type  # how papermill's command line reads -p values: 1e4 is a float
+    from papermill.iorw import NoDatesSafeLoader
+
+    given = {"-y": {}, "-p": {}, "-r": {}}  # papermill applies them in this order, whatever the command line's
+    i = 0
     while i < len(args):
         flag = args[i]
         if flag in ("-p", "--parameters", "-r", "--parameters_raw"):
             if i + 2 >= len(args):
                 raise ValueError(f"{flag} needs a name and a value: {flag} NAME VALUE")
-            names.append(args[i + 1])
+            raw = flag in ("-r", "--parameters_raw")
+            given["-r" if raw else "-p"][args[i + 1]] = args[i + 2] if raw else _resolve_type(args[i + 2])
             i += 3
         elif flag in ("-y", "--parameters_yaml"):
             if i + 1 >= len(args):
                 raise ValueError(f"{flag} needs a YAML mapping: {flag} 'name: value'")
             try:
-                values = yaml.safe_load(args[i + 1])
+                values = yaml.load(args[i + 1], Loader=NoDatesSafeLoader)
             except yaml.YAMLError as err:
                 raise ValueError(f"{flag} {args[i + 1]!r} is not YAML: {' '.join(str(err).split())[:120]}") from None
             if not isinstance(values, dict):
                 raise ValueError(f"{flag} {args[i + 1]!r} is not a mapping of parameters ('name: value')")
             if empty := [k for k, v in values.items() if v == [] or v == {}]:
                 raise ValueError(f"parameter {', '.join(map(str, empty))} is empty: give at least one value")
-            names += list(values)
+            given["-y"].update(values)
             i += 2
         else:
             i += 1
-    return names
+    return {**given["-y"], **given["-p"], **given["-r"]}
+
+
+def check_parameters(source: Path, given: dict) -> None:
+    """ValueError (one line), before any cell runs, for a given parameter whose type is not its value's in the
+    parameters cell (`experiments.check_value`), or one that the notebook's runs refuse (a fraction out of
+    range): the error names the parameter and its value as given, not a value derived from it."""
+    cell = cell_parameters(source) or {}
+    typed = {name: experiments.check_value(name, v, cell[name]) if name in cell else v for name, v in given.items()}
+    if source.stem not in experiments.PLANS or not given:
+        return
+
+    def refused(params: dict) -> str | None:
+        try:
+            experiments.plan(source.stem, {**cell, **params})
+        except (ValueError, TypeError) as err:
+            return str(err)
+        return None
+
+    if (reason := refused(typed)) is not None:
+        culprits = [name for name in typed if refused({name: typed[name]}) is not None] or list(given)
+        named = ", ".join(f"{name} = {given[name]!r}" for name in culprits)
+        raise ValueError(f"parameter {named} is refused: {reason}")
 
 
 def cell_parameters(path: Path) -> dict | None:
@@ -112,12 +141,13 @@ def execute(source: Path, output: Path, papermill_args: list[str], cwd: Path | N
             raise ValueError(f"the output {output} is the notebook itself: give another path (reports/...)")
         store.check_project()
         store.check_writable(output.parent)
-        known = papermill.inspect_notebook(str(source))
-        unknown = sorted(set(parameter_names(papermill_args)) - set(known))
+        known, given = papermill.inspect_notebook(str(source)), given_parameters(papermill_args)
+        unknown = sorted(set(given) - set(known))
         if unknown and not known:
             raise ValueError(f"{source} has no parameters cell: it takes no parameter ({', '.join(unknown)} given)")
         if unknown:
             raise ValueError(f"{source} has no parameter {', '.join(unknown)}; it has: {', '.join(known)}")
+        check_parameters(source, given)
         publish = publishes(source, papermill_args)
     except (OSError, ValueError) as err:  # a notebook that is not JSON raises a ValueError
         print(f"pipeline: error: {' '.join(str(err).split())}", file=sys.stderr)
