@@ -4,7 +4,9 @@ is ever reused; sweeps in-process and on a real Dask LocalCluster; make verify's
 import json
 import os
 from dataclasses import replace
+from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from grokgpt import compute, experiments, runs, store, sweeps
@@ -155,8 +157,28 @@ def test_each_ablation_changes_only_the_knob_it_names():
     base = experiments.PARAMETERS["05_ablations"]
     for name, specs in groups.items():
         lambs = {s.train.grokfast_lamb for s in specs}
-        assert lambs == ({0.0, base["grokfast_lamb"]} if name.startswith("grokfast") else {0.0}), name
-        if name not in ("weight_decay", "phase", "grokfast", "weight_decay_long", "phase_long", "grokfast_long"):
+        assert lambs == ({0.0, base["grokfast_lamb"]} if name in ("grokfast", "long") else {0.0}), name
+        if name not in ("weight_decay", "phase", "grokfast", "long"):
             assert {s.train.weight_decay for s in specs} == {base["weight_decay"]}, name
         if name != "warmup_steps":
             assert {s.train.warmup_steps for s in specs} == {base["warmup_steps"]}, name
+
+
+def test_run_groups_are_named_and_their_values_are_settings():
+    """A plan's groups are named (identifiers such as `paper`, `long`), never formatted values that code parses
+    back ("fraction 0.5"); the values are the runs' settings, which `runs.settings` gives for every run alike: a
+    run from before loss_dtype existed has the value it ran with."""
+    for notebook in experiments.PLANS:
+        assert all(name.isidentifier() for name in experiments.plan(notebook)), notebook
+    paper = experiments.plan("04_grokking")["paper"]
+    assert [s.data.fractions[0] for s in paper[::3]] == experiments.PARAMETERS["04_grokking"]["fractions"]
+    spec = paper[0]
+    config = spec.config()
+    del config["train"]["loss_dtype"], config["train"]["autocast"], config["data"]["train_size"]  # an old run
+    flat = runs.settings(runs.Run(Path(spec.name), config, pd.DataFrame()))
+    assert (flat["loss_dtype"], flat["autocast"], flat["train_size"], flat["train_frac"]) == (
+        "float32",
+        "none",
+        None,
+        0.5,
+    )

@@ -97,7 +97,8 @@ def crossings(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFr
     """One row per run of a `runs.collect` table: train_reached, train_held, the train collapses after train first
     reached 99%, val_reached, val_held (NaN: censored), delay, last_step, budget (max_steps), eval_every, the val
     collapses and dips below 99% after val first reached it, the lowest val accuracy after that, the final train
-    and val accuracy and the seconds to val held. `keep` names settings to carry."""
+    and val accuracy, the seconds to val held and the milliseconds per step (wall-clock, evaluation included, as
+    logged). `keep` names settings to carry."""
     rows = []
     for run, m in metrics.groupby("run", sort=False):
         first = m.iloc[0]
@@ -130,6 +131,7 @@ def crossings(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFr
                 "val_final": float(_series(m, "val")["acc"].iloc[-1]) if (m["split"] == "val").any() else math.nan,
                 "val_gain": late_gain(m, "val"),
                 "seconds": float(m[m["step"] == val_held]["elapsed_s"].iloc[0]) if val_held is not None else math.nan,
+                "ms_per_step": float(m["elapsed_s"].max() / max(int(m["step"].max()), 1) * 1000),
             }
         )
     out = pd.DataFrame(rows)

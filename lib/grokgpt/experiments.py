@@ -2,7 +2,9 @@
 
 This is the one home of the study's settings. `PARAMETERS[notebook]` holds the defaults of that notebook's
 `parameters` cell (a test checks that the two agree), and `plan(notebook, params)` turns a notebook's parameters
-into its runs, as named groups of `runs.Spec`. The notebooks call `plan` with their parameters, `make runs`
+into its runs, as named groups of `runs.Spec`: a group is named after what it varies or what it is for
+(`weight_decay`, `lasting`), never after formatted values; the values are in each spec (and in `runs.collect`'s
+columns), where code selects by them. The notebooks call `plan` with their parameters, `make runs`
 calls it with the defaults (`every_spec`), and the CLI's `--preset` and the benchmarks read `PRESETS`.
 
 The presets:
@@ -87,19 +89,16 @@ def _overfit(q: dict) -> dict[str, list[Spec]]:
     data = SentenceConfig(text=q["text"], block_size=q["block_size"])
     base = _train(q, warmup_steps=0)
     schedules = [False, True] if q["compare_cosine"] else [False]
-    rates = [q["lr"]] + ([q["spike_lr"]] if q["spike_lr"] else [])  # the spike_lr groups show what the spikes are
+
+    def runs(lr: float, cosine: bool) -> list[Spec]:
+        return [Spec(data, replace(base, lr=lr, cosine=cosine, seed=s), _model(q),
+                     weights=s == q["seeds"][0] and not cosine and lr == q["lr"]) for s in q["seeds"]]  # fmt: skip
+
     return {
-        ("cosine" if cosine else "constant") + ("" if lr == q["lr"] else f", lr {lr:g}"): [
-            Spec(
-                data,
-                replace(base, lr=lr, cosine=cosine, seed=s),
-                _model(q),
-                weights=s == q["seeds"][0] and not cosine and lr == q["lr"],
-            )  # fmt: skip
-            for s in q["seeds"]
-        ]
-        for lr in rates
-        for cosine in schedules
+        "constant": runs(q["lr"], False),
+        "cosine": runs(q["lr"], True) if q["compare_cosine"] else [],
+        # both schedules at spike_lr: what the loss spikes are
+        "spike_lr": [s for cosine in schedules for s in runs(q["spike_lr"], cosine)] if q["spike_lr"] else [],
     }
 
 
@@ -136,12 +135,12 @@ def _grokking(q: dict) -> dict[str, list[Spec]]:
 
     first = q["fractions"][0]
     return {
-        **{f"fraction {f:g}": runs(f) for f in q["fractions"]},
+        "paper": [s for f in q["fractions"] for s in runs(f)],  # the paper preset at each fraction, every seed
         # the headline runs trained on without stopping: does grokking last?
         "lasting": runs(first, max_steps=q["lasting_steps"], stop_acc=None) if q["lasting_steps"] else [],
         # precision: the training loss in float64 (slingshots), the forward pass in bfloat16 (speed)
-        **{f"float64 loss, fraction {f:g}": runs(f, loss_dtype="float64") for f in q["float64_fractions"]},
-        **{f"bfloat16, fraction {f:g}": runs(f, autocast="bfloat16") for f in q["bfloat16_fractions"]},
+        "float64": [s for f in q["float64_fractions"] for s in runs(f, loss_dtype="float64")],
+        "bfloat16": [s for f in q["bfloat16_fractions"] for s in runs(f, autocast="bfloat16")],
     }
 
 
@@ -171,11 +170,12 @@ def _ablations(q: dict) -> dict[str, list[Spec]]:
             replace(s, model=replace(model, n_layer=q["seed_n_layer"]))
             for s in cell(n_seed, **seed_train)
         ] if q["seed_train_size"] else [],
-        # Power et al.'s budget for every setting undecided at max_steps (200,000 steps without weight decay)
-        "weight_decay_long": [s for wd in q["long_weight_decays"] for s in cell(weight_decay=wd, max_steps=long(wd))],
-        "train_frac_long": [s for f in q["long_fracs"] for s in cell(f, max_steps=long(base.weight_decay))],
-        "phase_long": [s for f, wd in q["long_phase"] for s in cell(f, weight_decay=wd, max_steps=long(wd))],
-        "grokfast_long": [
+        # Power et al.'s budget for every setting undecided at max_steps (200,000 steps without weight decay):
+        # weight decays, fractions, phase cells, then Grokfast's arms
+        "long": [s for wd in q["long_weight_decays"] for s in cell(weight_decay=wd, max_steps=long(wd))]
+        + [s for f in q["long_fracs"] for s in cell(f, max_steps=long(base.weight_decay))]
+        + [s for f, wd in q["long_phase"] for s in cell(f, weight_decay=wd, max_steps=long(wd))]
+        + [
             s
             for wd in q["long_grokfast_weight_decays"]
             for lamb in (0.0, q["grokfast_lamb"])
@@ -273,7 +273,7 @@ def check_value(name: str, value, default):
 PRESETS: dict[str, Spec] = {
     "sentence": plan("01_overfit")["constant"][0],
     "addsub": plan("03_warmup")["main"][0],
-    "grokking": plan("04_grokking")["fraction 0.5"][0],
+    "grokking": plan("04_grokking")["paper"][0],  # fraction 0.5, seed 0
     "ablation": next(s for s in plan("05_ablations")["warmup_steps"] if s.train.warmup_steps == 10),  # the baseline
     "seed_division": plan("05_ablations")["seed_question"][0],
 }

@@ -150,11 +150,6 @@ def fourier_table(runs: list) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["fraction", "seed"])
 
 
-def ms_per_step(runs: list) -> pd.Series:
-    """Milliseconds per training step of each run, evaluation included, from its log (wall-clock, as logged)."""
-    return pd.Series([r.metrics["elapsed_s"].max() / max(r.metrics["step"].max(), 1) * 1000 for r in runs])
-
-
 # ----------------------------------------------------------------------------------------------------------------
 # Settings tables
 

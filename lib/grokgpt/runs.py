@@ -330,11 +330,13 @@ def publish(run: Run, name: str) -> Path:
 
 def settings(run: Run) -> dict:
     """A run's settings as flat scalars: the data's (seed as data_seed, the first fraction as train_frac),
-    the model's and the training's."""
-    d = {k: v for k, v in run.config["data"].items() if k not in ("kind", "fractions", "seed")}
-    if "fractions" in run.config["data"]:
-        d |= {"train_frac": run.config["data"]["fractions"][0], "data_seed": run.config["data"]["seed"]}
-    return {**d, **run.config["model"], **run.config["train"], "run": run.name}
+    the model's and the training's; a setting added after the run was named has its ADDED value (loss_dtype
+    "float32" for a run from before it), so code selects runs by every setting alike."""
+    config, train = run.config["data"], {**ADDED["train"], **run.config["train"]}
+    d = {k: v for k, v in config.items() if k not in ("kind", "fractions", "seed")}
+    if config["kind"] == "ModularConfig":
+        d = {**ADDED["data"], **d, "train_frac": config["fractions"][0], "data_seed": config["seed"]}
+    return {**d, **run.config["model"], **train, "run": run.name}
 
 
 def collect(runs: list[Run]) -> pd.DataFrame:
