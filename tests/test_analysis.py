@@ -118,10 +118,10 @@ def test_leakage_counts_shared_and_repeated_lines():
         "val": [(1, "+", 2, 3), (7, "+", 1, 1)],
         "test": [(0, "-", 1, 6)],
     }
-    t = analysis.leakage(splits, p=7).set_index("split")
+    t = data.leakage(splits, p=7).set_index("split")
     assert t.at["train", "repeats"] == 1 and t.at["val", "in_train"] == 1 and t.at["val", "in_train_share"] == 0.5
     assert t.at["val", "operand_ge_p"] == 1 and t.at["test", "in_train"] == 0
-    clean = analysis.leakage(data.split_leak_free(data.table(11, "+-"), (0.4, 0.4, 0.2), 0), p=11)
+    clean = data.leakage(data.split_leak_free(data.table(11, "+-"), (0.4, 0.4, 0.2), 0), p=11)
     assert clean.in_train.sum() == 0 and clean.repeats.sum() == 0
 
 

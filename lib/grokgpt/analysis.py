@@ -364,32 +364,6 @@ def recitals(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFra
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Data sets
-
-
-def leakage(splits: dict[str, list[tuple]], p: int) -> pd.DataFrame:
-    """Per split: rows, distinct lines, rows that repeat a line already in the split, rows whose line also occurs
-    in train (and their share), and rows with an operand outside 0..p-1. Lines compare as the model reads them."""
-    train = set(splits["train"])
-    rows = []
-    for name, eqs in splits.items():
-        distinct = len(set(eqs))
-        in_train = sum(e in train for e in eqs) if name != "train" else 0
-        rows.append(
-            {
-                "split": name,
-                "rows": len(eqs),
-                "distinct": distinct,
-                "repeats": len(eqs) - distinct,
-                "in_train": in_train,
-                "in_train_share": in_train / len(eqs) if eqs else 0.0,
-                "operand_ge_p": sum(a >= p or b >= p for a, _, b, _ in eqs),
-            }
-        )
-    return pd.DataFrame(rows)
-
-
-# ----------------------------------------------------------------------------------------------------------------
 # The critical training-set size (Varma et al. 2023)
 
 CRITICAL_LEVEL = 0.5  # the critical size: where final validation accuracy crosses 50% (chance is 1/p)

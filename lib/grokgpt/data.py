@@ -5,6 +5,7 @@ Modular arithmetic comes in two protocols:
   measured in 02_data (the same equation can land in train and test);
 - `split_leak_free`: every equation of the table once, shuffled by a seeded `torch.randperm` and sliced into
   splits (minGPT's `adder` project does the same), which the experiments use.
+`leakage` measures what a protocol's splits share (02_data).
 
 An equation is a tuple (a, op, b, c); on disk it is one line `a{op}b=c` (`3/5=20`). For training it becomes a
 row of token ids with the answer positions marked. A worked example with one token per residue, p = 97:
@@ -24,6 +25,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from grokgpt.operations import OPERATIONS, SYMBOL, SYMBOLS
@@ -191,6 +193,28 @@ def check_splits(splits: dict[str, list[Equation]]) -> None:
     empty = [name for name, equations in splits.items() if not equations]
     if empty:
         raise ValueError(f"the {' and '.join(empty)} split would hold no equations: change the fractions or p")
+
+
+def leakage(splits: dict[str, list[Equation]], p: int) -> pd.DataFrame:
+    """Per split: rows, distinct lines, rows that repeat a line already in the split, rows whose line also occurs
+    in train (and their share), and rows with an operand outside 0..p-1. Lines compare as the model reads them."""
+    train = set(splits["train"])
+    rows = []
+    for name, eqs in splits.items():
+        distinct = len(set(eqs))
+        in_train = sum(e in train for e in eqs) if name != "train" else 0
+        rows.append(
+            {
+                "split": name,
+                "rows": len(eqs),
+                "distinct": distinct,
+                "repeats": len(eqs) - distinct,
+                "in_train": in_train,
+                "in_train_share": in_train / len(eqs) if eqs else 0.0,
+                "operand_ge_p": sum(a >= p or b >= p for a, _, b, _ in eqs),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def check_prompt(prompt: str, p: int, ops: str) -> None:
