@@ -186,7 +186,7 @@ def test_bad_text_and_sizes(refused, tmp_path):
     refused("train", "empty.txt", says=("empty",))
     refused("train", "text.txt", "--n_embd", 33, "--n_head", 2, says=("divisible",))
     refused("train", "text.txt", "--block_size", 0, says=("block_size",))
-    refused("train", "text.txt", "--max_iters", -5, says=("max_steps",))
+    refused("train", "text.txt", "--max_iters", -5, says=("--max_iters must be >= 0",))
     refused("train", "text.txt", "--max_iters", "1e4", says=("--max_iters", "int"))
     refused("train", "text.txt", "--preset", "grokking", says=("--preset", "sentence"))
     refused("train", "text.txt", "--max_iters", 10, "--out_dir", "afile", says=("afile", "is a file"))
