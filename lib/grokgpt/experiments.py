@@ -138,6 +138,10 @@ def _grokking(q: dict) -> dict[str, list[Spec]]:
         "paper": [s for f in q["fractions"] for s in runs(f)],  # the paper preset at each fraction, every seed
         # the headline runs trained on without stopping: does grokking last?
         "lasting": runs(first, max_steps=q["lasting_steps"], stop_acc=None) if q["lasting_steps"] else [],
+        # ... and with the float64 loss: are its late falls (slingshots) a float32 artefact?
+        "lasting_float64": runs(first, max_steps=q["lasting_steps"], stop_acc=None, loss_dtype="float64")
+        if q["lasting_steps"] and first in q["float64_fractions"]
+        else [],
         # precision: the training loss in float64 (slingshots), the forward pass in bfloat16 (speed)
         "float64": [s for f in q["float64_fractions"] for s in runs(f, loss_dtype="float64")],
         "bfloat16": [s for f in q["bfloat16_fractions"] for s in runs(f, autocast="bfloat16")],
