@@ -94,6 +94,8 @@ def test_notebook_runs(name, executed):
     assert not (root / "figures").exists() and not (root / "checkpoints").exists()  # ... never to figures/
     errors = [o for c in out.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
     assert not errors
+    small = [o.text for c in out.cells for o in c.get("outputs", []) if "prints at" in o.get("text", "")]
+    assert not small, small  # plots.save_figure: no figure's text prints below 7 pt in the report
 
 
 def test_the_report_reads_well(executed, tmp_path):

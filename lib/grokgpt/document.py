@@ -34,6 +34,14 @@ h1 { break-before: page; }
 h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
 figure { break-inside: avoid; page-break-inside: avoid; margin: 0.6em 0; }
 figcaption { font-size: 0.9em; }
+@media print {  /* JupyterLab lays a cell out as flex rows and CSS tables, inside which print ignores page breaks */
+  .jp-Cell-inputWrapper, .jp-Cell-outputWrapper, .jp-InputArea, .jp-OutputArea, .jp-OutputArea-child,
+  .jp-MarkdownOutput, .jp-OutputArea-output { display: block; }
+  .jp-Collapser, .jp-InputPrompt, .jp-OutputPrompt { display: none; }
+  .jp-OutputArea-child { break-inside: auto; }  /* a long table goes on over the page; a figure stays whole */
+  .jp-RenderedHTMLCommon table { font-size: 7.5pt; }  /* JupyterLab's 13 px and 0.5em padding overflow A4 */
+  .jp-RenderedHTMLCommon td, .jp-RenderedHTMLCommon th { padding: 0.2em 0.3em; }
+}
 </style>"""
 FIGURE = re.compile(r"^\*\*Figure(?: \(([\w -]+)\))?\.\*\*")  # a caption: **Figure.** or **Figure (name).**
 NUMBERED = re.compile(r"^\*\*Figure \d+\.\*\*")  # a caption, once numbered

@@ -1,19 +1,23 @@
 """The standard figures, in one style: training curves (seed bands optional), and `save_figure` into figures/.
 
 Every function returns a matplotlib Figure and never shows it; notebooks display and save. Splits keep their
-colour in every figure (train blue, val orange, test green).
+colour in every figure (train blue, val orange, test green). Figures are sized for the PDF report: it shows each
+one as large as fits PRINT_BOX, so a figure drawn wider or taller than that box is printed smaller, its text with
+it; `save_figure` warns when a figure's smallest text would print below MIN_PRINT_PT.
 """
 
 from __future__ import annotations
 
 import math
 import textwrap
+import warnings
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 from grokgpt import report, store
 
@@ -22,35 +26,41 @@ LINESTYLES = ["-", "--", ":", "-."]
 LABELS = {"acc": "accuracy (whole answer right)", "loss": "cross-entropy loss", "step": "step"}
 SETTINGS = {"grokfast_lamb": "Grokfast λ", "weight_decay": "weight decay", "warmup_steps": "warmup", "train_frac":
             "train fraction", "n_layer": "layers"}  # fmt: skip  # short names for panel titles
+PRINT_BOX = (6.7, 4.7)  # inches: the report's text width on A4 (6.73), and the 120 mm the PDF allows a figure's height
+MIN_PRINT_PT = 7.0  # the smallest text a printed figure may have
 
 
 def use_style() -> None:
     """One look for every figure: compact, gridded, readable at report width."""
-    plt.rcParams.update(
-        {
-            "figure.figsize": (6.4, 3.8),
-            "figure.dpi": 150,  # inline images print sharp in the report
-            "savefig.dpi": 150,
-            "savefig.bbox": "tight",
-            "axes.grid": True,
-            "grid.alpha": 0.3,
-            "axes.spines.top": False,
-            "axes.spines.right": False,
-            "axes.titlesize": 11,
-            "legend.fontsize": 8,
-            "legend.frameon": False,
-        }
-    )
+    plt.rcParams.update({
+        "figure.figsize": (6.4, 3.8), "figure.dpi": 150, "savefig.dpi": 150,  # inline images print sharp
+        "savefig.bbox": "tight", "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
+        "axes.spines.right": False, "axes.titlesize": 11, "legend.fontsize": 8, "legend.frameon": False,
+    })  # fmt: skip
 
 
 def save_figure(fig: Figure, name: str) -> Path:
     """Write fig to figures/<name>.png under this process's output (scratch/, or figures/ when the pipeline
     publishes), atomically, and close it: the notebook displays it once, with its caption under it."""
+    smallest = printed_pt(fig)
+    if smallest < MIN_PRINT_PT:
+        warnings.warn(f"figure {name}: its smallest text prints at {smallest:.1f} pt in the report", stacklevel=2)
     path = store.atomic_write(
         store.output() / store.FIGURES / f"{name}.png", lambda tmp: fig.savefig(tmp, format="png")
     )
     plt.close(fig)
     return path
+
+
+def printed_pt(fig: Figure) -> float:
+    """The size in points at which fig's smallest text prints in the report, where the figure (its tight bounding
+    box, as saved) is scaled to the largest size that fits PRINT_BOX."""
+    renderer = fig.canvas.get_renderer()
+    box = fig.get_tightbbox(renderer)
+    pad = 2 * plt.rcParams["savefig.pad_inches"]
+    scale = min(PRINT_BOX[0] / (box.width + pad), PRINT_BOX[1] / (box.height + pad))
+    sizes = [t.get_fontsize() for t in fig.findobj(Text) if t.get_visible() and t.get_text().strip()]
+    return scale * min(sizes, default=MIN_PRINT_PT / scale)
 
 
 def curves(
@@ -98,7 +108,7 @@ def curves(
 def panels(metrics: pd.DataFrame, names: list[str], title: str = "", **kwargs) -> Figure:
     """`curves` side by side, one panel per metric in names (a loss on a log axis)."""
     use_style()
-    fig, axes = plt.subplots(1, len(names), figsize=(6.4 * len(names) / 1.4, 3.6), layout="constrained")
+    fig, axes = plt.subplots(1, len(names), figsize=(min(PRINT_BOX[0], 3.4 * len(names)), 3.2), layout="constrained")
     for ax, name in zip(axes, names, strict=True):
         curves(metrics, name, ax=ax, logy=name == "loss", **kwargs)
     fig.suptitle(title)
@@ -110,8 +120,9 @@ def grid(metrics: pd.DataFrame, metric: str, row: str, col: str, title: str = ""
     (for example primes × seeds), with shared axes."""
     use_style()
     rows, cols = sorted(metrics[row].unique()), sorted(metrics[col].unique())
-    fig, axes = plt.subplots(len(rows), len(cols), figsize=(3.2 * len(cols), 2.6 * len(rows)), squeeze=False,
-                             sharex=True, sharey=True, layout="constrained")  # fmt: skip
+    size = (min(PRINT_BOX[0], 2.4 * len(cols)), min(PRINT_BOX[1], 0.6 + 1.6 * len(rows)))
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=size, squeeze=False, sharex=True, sharey=True,
+                             layout="constrained")  # fmt: skip
     for ax, (r, c) in zip(axes.flat, [(r, c) for r in rows for c in cols], strict=True):
         curves(metrics[(metrics[row] == r) & (metrics[col] == c)], metric, ax=ax, **kwargs)
         ax.set_title(
@@ -131,21 +142,20 @@ def progress(metrics: pd.DataFrame, key_share: pd.DataFrame, by: str, title: str
     frequencies (Nanda et al.'s measure), all against step on a log axis."""
     use_style()
     values = sorted(metrics[by].unique(), reverse=True)
-    fig, axes = plt.subplots(3, len(values), figsize=(4.4 * len(values), 7.2), squeeze=False, sharex=True,
-                             sharey="row", layout="constrained")  # fmt: skip
+    fig, axes = plt.subplots(3, len(values), figsize=(min(PRINT_BOX[0], 3.4 * len(values)), PRINT_BOX[1]),
+                             squeeze=False, sharex=True, sharey="row", layout="constrained")  # fmt: skip
     measures = metrics[(metrics["split"] == "train") & (metrics["step"] > 0)].merge(
         key_share, on=["run", "step"], how="left"
     )
     for j, value in enumerate(values):
         curves(metrics[metrics[by] == value], "acc", ax=axes[0, j], logx=True, each_run=True)
-        axes[0, j].set(title=f"{by} = {value:g}", xlabel="")
-        for i, (column, label) in enumerate(
-            [("weight_norm", "total weight norm"), ("key_share", "key-frequency share")]
-        ):
+        axes[0, j].set(title=f"{SETTINGS.get(by, by)} = {value:g}", xlabel="", ylabel="")
+        axes[0, j].get_legend().remove() if j else None
+        for i, (column, label) in enumerate([("weight_norm", "weight norm"), ("key_share", "key share")]):
             for _, run in measures[measures[by] == value].groupby("run", sort=False):
                 axes[i + 1, j].plot(run["step"], run[column], color="tab:purple", lw=0.9, alpha=0.8)
             axes[i + 1, j].set(ylabel=label if j == 0 else "", xlabel="" if i == 0 else LABELS["step"], xscale="log")
-    axes[0, 0].set_ylabel(LABELS["acc"])
+    axes[0, 0].set_ylabel("accuracy")
     fig.suptitle(title)
     return fig
 
@@ -154,9 +164,8 @@ def answer_counts(answers: pd.DataFrame, title: str = "") -> Figure:
     """How often each answer occurs, one panel per p, one line per protocol (columns protocol, p, answer)."""
     use_style()
     primes = sorted(answers["p"].unique())
-    fig, axes = plt.subplots(
-        1, len(primes), figsize=(6.4 * len(primes) / 1.6, 3.4), squeeze=False, sharey=True, layout="constrained"
-    )
+    fig, axes = plt.subplots(1, len(primes), figsize=(min(PRINT_BOX[0], 3.4 * len(primes)), 3.2), squeeze=False,
+                             sharey=True, layout="constrained")  # fmt: skip
     for ax, p in zip(axes[0], primes, strict=True):
         for protocol, rows in answers[answers["p"] == p].groupby("protocol"):
             counts = rows["answer"].value_counts().sort_index()
@@ -180,7 +189,7 @@ def fourier_norms(
     `fourier.fourier_norms`), each as a share of its non-constant squared norm (the measure `fourier.key_share`
     and the report use); `keys` marks the key frequencies."""
     use_style()
-    fig, ax = plt.subplots(figsize=(7.2, 3.6))
+    fig, ax = plt.subplots(figsize=(PRINT_BOX[0] - 0.4, 3.4))
     width = 0.8 / len(spectra)
     waves = {label: norms[norms["frequency"] > 0].set_index("frequency")["share"] for label, norms in spectra.items()}
     waves = {label: share / share.sum() for label, share in waves.items()}
@@ -344,7 +353,8 @@ def prediction_map(maps: dict[str, pd.DataFrame], title: str = "") -> Figure:
     use_style()
     names = list(PREDICTION_COLORS)
     cmap = mcolors.ListedColormap(list(PREDICTION_COLORS.values()))
-    fig, axes = plt.subplots(1, len(maps), figsize=(3.6 * len(maps), 3.9), squeeze=False, layout="constrained")
+    fig, axes = plt.subplots(1, len(maps), figsize=(min(PRINT_BOX[0] - 0.4, 3.3 * len(maps)), 3.8), squeeze=False,
+                             layout="constrained")  # fmt: skip
     for ax, (label, m) in zip(axes[0], maps.items(), strict=True):
         code = (m["split"] + ", " + m["right"].map({True: "right", False: "wrong"})).map(names.index)
         grid_ = m.assign(code=code).pivot(index="a", columns="b", values="code")
