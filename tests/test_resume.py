@@ -40,11 +40,16 @@ def sweep_in_subprocess(steps: int, lamb: float, env: dict) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", code], env=env)
 
 
-@pytest.mark.parametrize("lamb", [0.0, 2.0])  # with Grokfast, its moving average is part of the snapshot
-def test_a_killed_run_resumes_from_its_snapshot_with_the_same_metrics(in_tmp, monkeypatch, lamb):
+# with Grokfast, its moving average is part of the snapshot; $GROKGPT_SNAPSHOTS keeps snapshots outside the tree
+@pytest.mark.parametrize(("lamb", "elsewhere"), [(0.0, False), (2.0, True)])
+def test_a_killed_run_resumes_from_its_snapshot_with_the_same_metrics(in_tmp, monkeypatch, lamb, elsewhere):
     steps = 3000
     env = {**os.environ, "GROKGPT_ROOT": str(in_tmp), SNAPSHOT_ENV: "0", "OMP_NUM_THREADS": "1"}
+    if elsewhere:
+        env["GROKGPT_SNAPSHOTS"] = str(in_tmp / "kept" / "snapshots")
+        monkeypatch.setenv("GROKGPT_SNAPSHOTS", env["GROKGPT_SNAPSHOTS"])
     snapshot = runs.snapshot_path(in_tmp / "scratch" / "data" / "runs", spec(steps, lamb).name)
+    assert (snapshot.parent == in_tmp / "kept" / "snapshots") is elsewhere
     process = sweep_in_subprocess(steps, lamb, env)
     deadline = time.monotonic() + 120
     while not snapshot.is_file() or sweeps.snapshot_step(snapshot) < 500:

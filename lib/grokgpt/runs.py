@@ -22,6 +22,7 @@ import errno
 import functools
 import hashlib
 import json
+import os
 import shutil
 import warnings
 from dataclasses import dataclass, field
@@ -266,8 +267,12 @@ class Result:
 
 
 def snapshot_path(folder: Path, name: str) -> Path:
-    """Where the run called name, trained for folder/<name>/, keeps its resumable snapshot (never committed)."""
-    return Path(folder) / f".{name}.snapshot.pt"
+    """Where the run called name, trained for folder/<name>/, keeps its resumable snapshot (never committed):
+    beside it, or in the folder $GROKGPT_SNAPSHOTS names (outside the work tree, snapshots outlive a fresh clone)."""
+    elsewhere = os.environ.get("GROKGPT_SNAPSHOTS")
+    if elsewhere:
+        Path(elsewhere).mkdir(parents=True, exist_ok=True)
+    return Path(elsewhere or folder) / f".{name}.snapshot.pt"
 
 
 def write(result: Result, folder: Path) -> Run:
