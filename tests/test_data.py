@@ -134,3 +134,9 @@ def test_each_operation_is_one_record_from_which_the_table_the_format_names_and_
     assert [n.split("_p97")[0] for n in names.values()] == ["add", "sub", "div", "addsub"]
     with pytest.raises(ValueError, match="division needs a prime"):
         data.check_modulus(9, "+/")
+
+
+def test_every_operation_needs_a_prime_modulus():
+    with pytest.raises(ValueError, match="must be prime; 4 is not"):
+        data.check_modulus(4, "+-")
+    data.check_modulus(2, "+")  # 2 is prime: a / b alone needs p >= 3

@@ -255,6 +255,9 @@ def test_right_types_pass_the_check(tmp_path):
         ("04_grokking", ["-y", "fractions: [1.5, 0.3]"], "parameter fractions = [1.5, 0.3] is refused"),
         ("04_grokking", ["-p", "p", "4"], "parameter p = 4 is refused: division needs a prime"),
         ("03_warmup", ["-y", "fractions: [0.5, 0.6]"], "parameter fractions = [0.5, 0.6] is refused"),
+        ("02_data", ["-y", "fractions: [0.5, 0.6]"], "parameter fractions = [0.5, 0.6] is refused"),
+        ("02_data", ["-p", "samples", "0"], "parameter samples = 0 is refused"),
+        ("02_data", ["-y", "primes: [97, 4]"], "parameter primes = [97, 4] is refused"),
     ],
 )
 def test_values_the_runs_refuse_name_the_parameter_as_given(in_tmp, capsys, no_cell_runs, name, args, needle):

@@ -125,6 +125,8 @@ def check_modulus(p: int, ops: str) -> None:
         raise ValueError(
             f"{inverting[0]} needs a prime modulus of at least 3; {p} is {'not prime' if p > 2 else 'too small'}"
         )
+    if not is_prime(p):  # + and - are defined mod any p, but the study's tables and analyses are mod a prime
+        raise ValueError(f"the modulus p must be prime; {p} is not")
 
 
 def check_fractions(fractions: tuple[float, ...]) -> None:

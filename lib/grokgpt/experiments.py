@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from grokgpt.data import ModularConfig, SentenceConfig, table
+from grokgpt.data import MAX_SAMPLES, ModularConfig, SentenceConfig, table
 from grokgpt.model import GPTConfig
 from grokgpt.runs import Spec
 from grokgpt.train import TrainConfig
@@ -222,6 +222,18 @@ PLANS = {"01_overfit": _overfit, "03_warmup": _warmup, "04_grokking": _grokking,
 def plan(notebook: str, params: dict | None = None) -> dict[str, list[Spec]]:
     """The runs a notebook asks for with these parameters (default: the registry's), in named groups."""
     return PLANS[notebook]({**PARAMETERS[notebook], **(params or {})})
+
+
+def check(notebook: str, params: dict) -> None:
+    """ValueError (one line) unless the notebook's parameters make valid runs (its plan) or, for 02, valid tables."""
+    if notebook in PLANS:
+        plan(notebook, params)
+        return
+    q = {**PARAMETERS[notebook], **params}
+    for p in q["primes"]:
+        ModularConfig(p=p, ops=q["ops"], fractions=tuple(q["fractions"]), seed=q["seed"])
+    if not 1 <= q["samples"] <= MAX_SAMPLES:
+        raise ValueError(f"samples must be from 1 to {MAX_SAMPLES:,}")
 
 
 def every_spec() -> list[Spec]:

@@ -82,12 +82,12 @@ def check_parameters(source: Path, given: dict) -> None:
     range): the error names the parameter and its value as given, not a value derived from it."""
     cell = cell_parameters(source) or {}
     typed = {name: experiments.check_value(name, v, cell[name]) if name in cell else v for name, v in given.items()}
-    if source.stem not in experiments.PLANS or not given:
+    if source.stem not in experiments.PARAMETERS or not given:
         return
 
     def refused(params: dict) -> str | None:
         try:
-            experiments.plan(source.stem, {**cell, **params})
+            experiments.check(source.stem, {**cell, **params})
         except (ValueError, TypeError) as err:
             return str(err)
         return None
