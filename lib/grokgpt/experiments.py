@@ -212,7 +212,9 @@ def _critical(q: dict) -> dict[str, list[Spec]]:
         "critical_start": starts,
         "ungrok": [replace(at(s, d, max_steps=q["critical_steps"], eval_every=every, stop_acc=None), start=s.name)
                    for d in q["critical_sizes"] for s in starts],
-        "scratch": [at(s, d, max_steps=q["scratch_steps"], eval_every=every) for d in q["critical_sizes"] for s in starts],
+        # from scratch, stopped once held (a run that groks holds to its end by the finding rule's definition)
+        "scratch": [at(s, d, max_steps=q["scratch_steps"], eval_every=every, stop_acc=q["stop_acc"])
+                    for d in q["critical_sizes"] for s in starts],
     }  # fmt: skip
 
 
