@@ -382,7 +382,7 @@ def test_committed_grokking_checkpoint_divides(grokgpt, tmp_path):
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Issue 22: a failed command loses nothing; values in their sets and ranges; data/runs/ is make runs'
+# A failed command loses nothing; values in their sets and ranges; data/runs/ is make runs'
 
 
 @pytest.fixture

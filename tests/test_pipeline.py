@@ -167,7 +167,7 @@ def test_the_title_page_says_how_many_registry_runs_are_missing(in_tmp):
 
 
 # ----------------------------------------------------------------------------------------------------------------
-# Issue 22: publishing is the notebook's, not the flags'; bad input is one line before any cell runs
+# Publishing is the notebook's, not the flags'; bad input is one line before any cell runs
 
 
 def test_an_edited_parameters_cell_or_a_notebook_elsewhere_never_publishes(tmp_path, monkeypatch):

@@ -1,5 +1,5 @@
-"""Issue 22: a run is what its name says, a failed command loses nothing, and every command has one error line.
-Each FAIL of the issue's probes, as a regression test (tiny runs: p = 11, 20 steps)."""
+"""Sweeps and the run store (`make runs`, `make verify`): a run is what its name says, two sweeps never compute
+one run twice, a failed command loses nothing, and every command has one error line (tiny runs: p = 11, 20 steps)."""
 
 import errno
 import json
