@@ -1,5 +1,6 @@
 """The report pipeline: a failing notebook changes nothing; a good one is exported to HTML and PDF."""
 
+import base64
 import errno
 import os
 from pathlib import Path
@@ -231,6 +232,10 @@ def no_cell_runs(monkeypatch):
         (["-p", "force", "1"], "parameter force must be bool"),
         (["-r", "steps", "5"], "parameter steps must be int, got '5'"),  # -r passes a string
         (["-p", "steps", "5", "-r", "steps", "5"], "got '5'"),  # -r wins over -p, as in papermill
+        (["-b", base64.b64encode(b"steps: 1.5").decode()], "parameter steps must be int, got 1.5"),
+        (["-b", "not base64!"], "is not base64-encoded YAML"),
+        (["-f", "/nonexistent/params.yaml"], "cannot read it"),
+        (["-y", "steps: 5", "-p", "steps"], "-p needs a name and a value"),
     ],
 )
 def test_wrong_types_are_one_line_before_any_cell_runs(tmp_path, capsys, no_cell_runs, args, needle):
@@ -243,6 +248,12 @@ def test_wrong_types_are_one_line_before_any_cell_runs(tmp_path, capsys, no_cell
 def test_right_types_pass_the_check(tmp_path):
     src = notebook(tmp_path / "nb.ipynb", "fracs = [0.5]  # a knob\nsteps = 10", "print(fracs, steps)")
     assert pipeline.given_parameters(["-y", "fracs: [1, 0.5]", "-p", "steps", "3"]) == {"fracs": [1, 0.5], "steps": 3}
+    (tmp_path / "p.yaml").write_text("steps: 4\nfracs: [0.25]")
+    b = base64.b64encode(b"steps: 5").decode()
+    # papermill's order whatever the command line's: -b, then -f, -y, -p and -r
+    args = ["-p", "steps", "6", "-f", str(tmp_path / "p.yaml"), "-b", b]
+    assert pipeline.given_parameters(args) == {"steps": 6, "fracs": [0.25]}
+    assert pipeline.given_parameters(["-f", str(tmp_path / "p.yaml"), "-b", b]) == {"steps": 4, "fracs": [0.25]}
     pipeline.check_parameters(src, {"fracs": [1, 0.5], "steps": 3})  # an int is taken for a float
 
 

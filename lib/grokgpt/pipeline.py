@@ -5,9 +5,9 @@
     python -m grokgpt.pipeline pdf reports/report.html reports/report.pdf
     python -m grokgpt.pipeline readme README.md reports/0*.ipynb
 
-`run` passes everything after the two paths to papermill (`-p name value`, `-y yaml`) and replaces the output
-only when every cell succeeded: a failing notebook exits 1 and leaves the previous report in place (its partial
-output is kept beside it as `.failed-<name>.ipynb` for reading). Bad input is one line and exit 2, before any
+`run` passes everything after the two paths to papermill (`-p name value`, `-y yaml`, `-f file.yaml`, `-b base64`)
+and replaces the output only when every cell succeeded: a failing notebook exits 1 and leaves the previous
+report in place (its partial output is kept beside it as `.failed-<name>.ipynb` for reading). Bad input is one line and exit 2, before any
 cell runs: a parameter the notebook does not have, or of another type than its value in the parameters cell, or
 that the notebook's runs refuse; a missing notebook, an output folder that cannot be written.
 The partial output of a notebook being run is `.running-<pid>-<name>.ipynb`; the next `run` removes those whose
@@ -23,6 +23,8 @@ Makefile chains the steps.
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
 import os
 import re
 import shutil
@@ -42,38 +44,65 @@ NOTEBOOK = re.compile(r"^\d\d_\w+\.ipynb$")  # the project's notebooks: notebook
 
 
 def given_parameters(args: list[str]) -> dict:
-    """The parameters in papermill arguments (-y YAML, -p NAME VALUE, -r NAME VALUE), as papermill reads them
-    (name -> value); ValueError (one line) for a flag without its values, YAML that does not parse or is not a
-    mapping, or an empty list (no cell can use it)."""
+    """The parameters in papermill arguments (-b BASE64, -f FILE, -y YAML, -p NAME VALUE, -r NAME VALUE), as
+    papermill reads them (name -> value); ValueError (one line) for a flag without its values, a file that cannot
+    be read, base64 or YAML that does not decode or is not a mapping, or an empty list (no cell can use it)."""
     from papermill.cli import _resolve_type  # how papermill's command line reads -p values: 1e4 is a float
-    from papermill.iorw import NoDatesSafeLoader
 
-    given = {"-y": {}, "-p": {}, "-r": {}}  # papermill applies them in this order, whatever the command line's
+    given = {flag: {} for flag in ("-b", "-f", "-y", "-p", "-r")}  # papermill applies them in this order
+    long = {"--parameters": "-p", "--parameters_raw": "-r", "--parameters_yaml": "-y", "--parameters_file": "-f",
+            "--parameters_base64": "-b"}  # fmt: skip
     i = 0
     while i < len(args):
-        flag = args[i]
-        if flag in ("-p", "--parameters", "-r", "--parameters_raw"):
+        flag = long.get(args[i], args[i])
+        if flag in ("-p", "-r"):
             if i + 2 >= len(args):
-                raise ValueError(f"{flag} needs a name and a value: {flag} NAME VALUE")
-            raw = flag in ("-r", "--parameters_raw")
-            given["-r" if raw else "-p"][args[i + 1]] = args[i + 2] if raw else _resolve_type(args[i + 2])
+                raise ValueError(f"{args[i]} needs a name and a value: {args[i]} NAME VALUE")
+            given[flag][args[i + 1]] = args[i + 2] if flag == "-r" else _resolve_type(args[i + 2])
             i += 3
-        elif flag in ("-y", "--parameters_yaml"):
+        elif flag in ("-y", "-f", "-b"):
             if i + 1 >= len(args):
-                raise ValueError(f"{flag} needs a YAML mapping: {flag} 'name: value'")
-            try:
-                values = yaml.load(args[i + 1], Loader=NoDatesSafeLoader)
-            except yaml.YAMLError as err:
-                raise ValueError(f"{flag} {args[i + 1]!r} is not YAML: {' '.join(str(err).split())[:120]}") from None
-            if not isinstance(values, dict):
-                raise ValueError(f"{flag} {args[i + 1]!r} is not a mapping of parameters ('name: value')")
-            if empty := [k for k, v in values.items() if v == [] or v == {}]:
-                raise ValueError(f"parameter {', '.join(map(str, empty))} is empty: give at least one value")
-            given["-y"].update(values)
+                raise ValueError(f"{args[i]} needs a value: {args[i]} {_YAML_FLAGS[flag]}")
+            given[flag].update(_mapping(args[i], _yaml_text(flag, args[i], args[i + 1]), args[i + 1]))
             i += 2
         else:
             i += 1
-    return {**given["-y"], **given["-p"], **given["-r"]}
+    return {k: v for flag in given for k, v in given[flag].items()}
+
+
+_YAML_FLAGS = {"-y": "'name: value'", "-f": "FILE.yaml", "-b": "BASE64"}
+
+
+def _yaml_text(flag: str, typed: str, value: str) -> str:
+    """The YAML that a -y, -f or -b value stands for."""
+    if flag == "-f":
+        try:
+            return Path(value).read_text()
+        except (OSError, UnicodeDecodeError) as err:
+            raise ValueError(f"{typed} {value}: cannot read it ({type(err).__name__}: {err.strerror or err})") from None
+    if flag == "-b":
+        try:
+            return base64.b64decode(value, validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError):
+            raise ValueError(f"{typed} {value!r} is not base64-encoded YAML") from None
+    return value
+
+
+def _mapping(typed: str, text: str, value: str) -> dict:
+    """The parameters of one YAML mapping, read as papermill reads it."""
+    from papermill.iorw import NoDatesSafeLoader
+
+    try:
+        values = yaml.load(text, Loader=NoDatesSafeLoader)
+    except yaml.YAMLError as err:
+        raise ValueError(f"{typed} {value!r} is not YAML: {' '.join(str(err).split())[:120]}") from None
+    if values is None:
+        return {}
+    if not isinstance(values, dict):
+        raise ValueError(f"{typed} {value!r} is not a mapping of parameters ('name: value')")
+    if empty := [k for k, v in values.items() if v == [] or v == {}]:
+        raise ValueError(f"parameter {', '.join(map(str, empty))} is empty: give at least one value")
+    return values
 
 
 def check_parameters(source: Path, given: dict) -> None:
