@@ -156,18 +156,3 @@ def test_summarise_describes_the_runs_that_reached_99_percent_without_holding_it
     s = analysis.summarise(analysis.crossings(pd.concat([held_after_a_dip, fell]).assign(k=1), keep=["k"]), "k")
     assert s.loc[1, ["reached", "held", "dips", "fell_dips"]].tolist() == [2, 1, 2, 1]
     assert s.loc[1, "fell_reached"] == 200 and s.loc[1, "fell_lowest"] == 0.3 and s.loc[1, "val_reached"] == 150
-
-
-def test_the_critical_bracket_lies_between_the_sizes_where_the_median_crosses_half():
-    final = pd.DataFrame(
-        {
-            "curve": ["ungrok"] * 9 + ["scratch"] * 6,
-            "D": [250] * 3 + [500] * 3 + [1000] * 3 + [500] * 3 + [1000] * 3,
-            "acc": [0.01, 0.02, 0.9, 0.1, 0.6, 0.7, 1.0, 1.0, 0.99] + [0.01] * 3 + [0.02, 0.03, 0.2],
-        }
-    )
-    b = analysis.critical_bracket(final)
-    assert (b.loc["ungrok", "below"], b.loc["ungrok", "above"]) == (250, 500)
-    assert b.loc["ungrok", "seeds disagree at"] == [250, 500]
-    assert b.loc["scratch", "below"] == 1000 and math.isnan(b.loc["scratch", "above"])  # beyond the sizes tried
-    assert b.loc["scratch", "runs"] == 6

@@ -361,26 +361,3 @@ def recitals(metrics: pd.DataFrame, keep: list[str] | None = None) -> pd.DataFra
             }
         )
     return pd.DataFrame(rows)
-
-
-# ----------------------------------------------------------------------------------------------------------------
-# The critical training-set size (Varma et al. 2023)
-
-CRITICAL_LEVEL = 0.5  # the critical size: where final validation accuracy crosses 50% (chance is 1/p)
-
-
-def critical_bracket(final: pd.DataFrame, level: float = CRITICAL_LEVEL) -> pd.DataFrame:
-    """Per curve of a table with columns curve, D and acc (one row per run: its final validation accuracy), the
-    two sizes between which the curve's median crosses `level`: below, the largest D whose median is under it;
-    above, the smallest larger D whose median is at or over it (NaN where the crossing lies outside the sizes
-    tried). Also the number of sizes and runs, and the sizes where the seeds disagree (some under, some over)."""
-    rows = []
-    for curve, t in final.groupby("curve", sort=False):
-        med = t.groupby("D")["acc"].median().sort_index()
-        low = med[med < level]
-        below = low.index.max() if len(low) else math.nan
-        high = med[(med >= level) & (med.index > (below if len(low) else -math.inf))]
-        split = t.groupby("D")["acc"].agg(lambda a: bool((a < level).any() and (a >= level).any()))
-        rows.append({"curve": curve, "below": below, "above": high.index.min() if len(high) else math.nan,
-                     "sizes": len(med), "runs": len(t), "seeds disagree at": list(split[split].index)})  # fmt: skip
-    return pd.DataFrame(rows).set_index("curve")

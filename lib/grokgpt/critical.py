@@ -1,0 +1,58 @@
+"""The critical training-set size (Varma et al. 2023, "Explaining grokking through circuit efficiency"): below it,
+weight decay makes memorising the cheaper solution, so a network trained from scratch does not grok and a grokked
+network trained on that few equations ungroks (validation falls back towards chance, train stays fitted).
+
+One table, one row per run: its curve (how it started), D (its training equations) and the final accuracies;
+from it the bracket of sizes between which a curve crosses LEVEL, and each size's ungrokking outcome."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from grokgpt.analysis import THRESHOLD, last_evaluation
+
+LEVEL = 0.5  # the critical size: where final validation accuracy crosses 50% (chance is 1/p)
+UNGROK_OUTCOMES = ("ungrokked", "split", "kept")  # the order a table sorts them in
+
+
+def final(metrics: pd.DataFrame, curve: str) -> pd.DataFrame:
+    """One row per run of a `runs.collect` table: run, seed, curve, D (its train_size), acc (final validation
+    accuracy) and train (final train accuracy)."""
+    last = last_evaluation(metrics).pivot_table(index=["run", "seed", "train_size"], columns="split", values="acc")
+    out = last.reset_index().rename(columns={"train_size": "D", "val": "acc"})
+    return out[["run", "seed", "D", "acc", "train"]].assign(curve=curve)
+
+
+def bracket(final: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
+    """Per curve of a `final` table, the two sizes between which the curve's median crosses `level`: below, the
+    largest D whose median is under it; above, the smallest larger D whose median is at or over it (NaN where the
+    crossing lies outside the sizes tried). Also the number of sizes and runs, and the sizes where the seeds
+    disagree (some under, some over)."""
+    rows = []
+    for curve, t in final.groupby("curve", sort=False):
+        med = t.groupby("D")["acc"].median().sort_index()
+        low = med[med < level]
+        below = low.index.max() if len(low) else math.nan
+        high = med[(med >= level) & (med.index > (below if len(low) else -math.inf))]
+        split = t.groupby("D")["acc"].agg(lambda a: bool((a < level).any() and (a >= level).any()))
+        rows.append({"curve": curve, "below": below, "above": high.index.min() if len(high) else math.nan,
+                     "sizes": len(med), "runs": len(t), "seeds disagree at": list(split[split].index)})  # fmt: skip
+    return pd.DataFrame(rows).set_index("curve")
+
+
+def ungrokking(final: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
+    """Per size D of a `final` table of runs that started grokked: runs, the range of final validation accuracy, the
+    lowest final train accuracy and the outcome, the one decision every table and conclusion reads:
+    - ungrokked: every run ends under `level` while still fitting its D equations (train >= THRESHOLD);
+    - kept: every run ends at or over `level`;
+    - split: anything else (seeds on both sides, or a run that no longer fits its own equations)."""
+    g = final.groupby("D")
+    out = pd.DataFrame({"runs": g.size(), "val_final_min": g["acc"].min(), "val_final_max": g["acc"].max(),
+                        "train_final_min": g["train"].min()})  # fmt: skip
+    fits = out["train_final_min"] >= THRESHOLD
+    out["outcome"] = "split"
+    out.loc[(out["val_final_max"] < level) & fits, "outcome"] = "ungrokked"
+    out.loc[out["val_final_min"] >= level, "outcome"] = "kept"
+    return out

@@ -1,0 +1,52 @@
+"""The critical training-set size: the per-run table, the bracket, the ungrokking outcomes."""
+
+import math
+
+import pandas as pd
+
+from grokgpt import critical
+
+
+def test_final_is_one_row_per_run_with_its_last_val_and_train_accuracy():
+    rows = []
+    for run, seed, d, accs in [("a", 0, 250, (1.0, 0.9, 0.02)), ("b", 1, 500, (1.0, 1.0, 0.7))]:
+        for step, val in zip((0, 100, 200), accs, strict=True):
+            rows += [{"run": run, "seed": seed, "train_size": d, "step": step, "split": "val", "acc": val},
+                     {"run": run, "seed": seed, "train_size": d, "step": step, "split": "train", "acc": 1.0 - step / 1e4}]  # fmt: skip
+    f = critical.final(pd.DataFrame(rows), "ungrok").set_index("run")
+    assert list(f.columns) == ["seed", "D", "acc", "train", "curve"]
+    assert f.loc["a", "acc"] == 0.02 and f.loc["b", "acc"] == 0.7 and f.loc["a", "train"] == 0.98
+    assert f.loc["b", "D"] == 500 and (f["curve"] == "ungrok").all()
+
+
+def test_the_bracket_lies_between_the_sizes_where_the_median_crosses_half():
+    final = pd.DataFrame(
+        {
+            "curve": ["ungrok"] * 9 + ["scratch"] * 6,
+            "D": [250] * 3 + [500] * 3 + [1000] * 3 + [500] * 3 + [1000] * 3,
+            "acc": [0.01, 0.02, 0.9, 0.1, 0.6, 0.7, 1.0, 1.0, 0.99] + [0.01] * 3 + [0.02, 0.03, 0.2],
+        }
+    )
+    b = critical.bracket(final)
+    assert (b.loc["ungrok", "below"], b.loc["ungrok", "above"]) == (250, 500)
+    assert b.loc["ungrok", "seeds disagree at"] == [250, 500]
+    assert b.loc["scratch", "below"] == 1000 and math.isnan(b.loc["scratch", "above"])  # beyond the sizes tried
+    assert b.loc["scratch", "runs"] == 6
+
+
+def test_a_size_ungroks_only_when_every_run_falls_under_half_and_still_fits_its_equations():
+    final = pd.DataFrame(
+        {
+            "D": [250] * 3 + [500] * 3 + [750] * 3 + [1000] * 3,
+            "acc": [0.01, 0.02, 0.3] + [0.01, 0.02, 0.3] + [0.2, 0.6, 0.9] + [0.5, 0.99, 1.0],
+            "train": [1.0] * 3 + [1.0, 1.0, 0.8] + [1.0] * 6,
+        }
+    )
+    u = critical.ungrokking(final)
+    assert list(u.outcome) == ["ungrokked", "split", "split", "kept"]  # 500: one run no longer fits its equations
+    assert (
+        u.loc[750, "val_final_min"] == 0.2
+        and u.loc[750, "val_final_max"] == 0.9
+        and u.loc[500, "train_final_min"] == 0.8
+    )
+    assert set(u.outcome) <= set(critical.UNGROK_OUTCOMES)
