@@ -1,22 +1,10 @@
-"""The critical training-set size: the per-run table, the bracket, the ungrokking outcomes."""
+"""The critical training-set size: the bracket, the ungrokking outcomes."""
 
 import math
 
 import pandas as pd
 
 from grokgpt import critical
-
-
-def test_final_is_one_row_per_run_with_its_last_val_and_train_accuracy():
-    rows = []
-    for run, seed, d, accs in [("a", 0, 250, (1.0, 0.9, 0.02)), ("b", 1, 500, (1.0, 1.0, 0.7))]:
-        for step, val in zip((0, 100, 200), accs, strict=True):
-            rows += [{"run": run, "seed": seed, "train_size": d, "step": step, "split": "val", "acc": val},
-                     {"run": run, "seed": seed, "train_size": d, "step": step, "split": "train", "acc": 1.0 - step / 1e4}]  # fmt: skip
-    f = critical.final(pd.DataFrame(rows), "ungrok").set_index("run")
-    assert list(f.columns) == ["seed", "D", "acc", "train", "curve"]
-    assert f.loc["a", "acc"] == 0.02 and f.loc["b", "acc"] == 0.7 and f.loc["a", "train"] == 0.98
-    assert f.loc["b", "D"] == 500 and (f["curve"] == "ungrok").all()
 
 
 def test_the_bracket_lies_between_the_sizes_where_the_median_crosses_half():
@@ -49,4 +37,3 @@ def test_a_size_ungroks_only_when_every_run_falls_under_half_and_still_fits_its_
         and u.loc[750, "val_final_max"] == 0.9
         and u.loc[500, "train_final_min"] == 0.8
     )
-    assert set(u.outcome) <= set(critical.UNGROK_OUTCOMES)

@@ -82,3 +82,10 @@ def test_config_rejects_nonsense(kw, message):
 def test_sequence_longer_than_block_size_is_refused():
     with pytest.raises(ValueError, match="block_size"):
         small()(torch.zeros(1, 9, dtype=torch.long))
+
+
+@pytest.mark.parametrize("missing", ["vocab_size", "block_size"])
+def test_a_gpt_refuses_a_shape_without_its_data_sets_sizes(missing):
+    shape = GPTConfig(**{"block_size": 8, "vocab_size": 11, "n_layer": 1, "n_head": 2, "n_embd": 16, missing: None})
+    with pytest.raises(ValueError, match="for_data"):
+        GPT(shape)

@@ -1,4 +1,5 @@
 import os
+import re
 
 import pandas as pd
 import pytest
@@ -129,9 +130,10 @@ def test_device_and_thread_policy_live_in_devices_only():
 
     from grokgpt import devices, sweeps
 
-    assert sweeps.THREADS is devices.THREADS == 1 and 1 <= devices.cores() <= (os.cpu_count() or 1)
+    assert sweeps.THREADS == devices.THREADS == 1 and 1 <= devices.cores() <= (os.cpu_count() or 1)
     for path in sorted(Path(devices.__file__).parent.glob("*.py")):
         if path.name != "devices.py":
             text = path.read_text()
             assert "sched_getaffinity" not in text and "cuda.is_available" not in text, path.name
             assert "def resolve_device" not in text and "def cores" not in text, path.name
+            assert not re.search(r"set_num_threads\(\s*\d", text), path.name  # a literal thread count

@@ -203,6 +203,15 @@ def summarise(table: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     return out.astype({k: int for k in counts})
 
 
+def _need(summary: pd.DataFrame, baseline_median: float, expected: pd.Series | None) -> pd.Series:
+    """Per row of a summary, the steps that a budget is measured against: the larger of the baseline's median and
+    the row's predicted steps (a NaN prediction, a weight decay without a slow-down, leaves NaN: nothing decides)."""
+    need = pd.Series(float(baseline_median), index=summary.index)
+    if expected is not None:
+        need = pd.concat([need, expected.reindex(summary.index)], axis=1).max(axis=1, skipna=False)
+    return need
+
+
 def decided(
     summary: pd.DataFrame, baseline_median: float, expected: pd.Series | None = None, at: float | None = None
 ) -> pd.Series:
@@ -213,9 +222,7 @@ def decided(
     up by more than RISING over the last quarter of its run). In a sweep of one ordered setting whose baseline is
     at `at`, a row is decided only if no row between it and the baseline was left without a median and undecided:
     if grokking keeps slowing away from the baseline, a row further out needs a longer budget still."""
-    need = pd.Series(float(baseline_median), index=summary.index)
-    if expected is not None:  # a NaN prediction (a weight decay without a slow-down) decides nothing
-        need = pd.concat([need, expected.reindex(summary.index)], axis=1).max(axis=1, skipna=False)
+    need = _need(summary, baseline_median, expected)
     long_enough = summary["min_budget"] >= DECIDING_FACTOR * need  # False for a NaN median
     ok = (summary["held"] == 0) & (summary["runs"] >= MIN_SEEDS) & long_enough & (summary["rising"] == 0)
     return ok if at is None else ok & ~beyond(summary, summary["median_held"].isna() & ~ok, at)
@@ -243,9 +250,7 @@ def outcomes(
     - beyond: none held, but the budget could not decide; `needed` is the budget the rule asks for
       (DECIDING_FACTOR × the larger of the baseline's median and `expected`; NaN where nothing predicts it).
     Columns: outcome, needed (the budget a finding needs there), budget (the shortest the row was tried for)."""
-    need = pd.Series(float(baseline_median), index=summary.index)
-    if expected is not None:
-        need = pd.concat([need, expected.reindex(summary.index)], axis=1).max(axis=1, skipna=False)
+    need = _need(summary, baseline_median, expected)
     found = decided(summary, baseline_median, expected, at)
     none = summary["held"] == 0
     outcome = pd.Series("beyond", index=summary.index)

@@ -18,6 +18,7 @@ import warnings
 import pandas as pd
 
 from grokgpt import experiments, report
+from grokgpt.analysis import THRESHOLD
 
 CLAIMS_MIME = "application/vnd.grokgpt.claims+json"
 FACTS_MIME = "application/vnd.grokgpt.facts+json"
@@ -38,7 +39,7 @@ def about(text: str, table: pd.DataFrame, criterion: str, section: str) -> dict:
     return claim(text, len(table), table["seed"].nunique(), criterion, int(table["censored"].sum()), section)
 
 
-def held_criterion(window: int, acc: float = 0.99) -> str:
+def held_criterion(window: int, acc: float = THRESHOLD) -> str:
     return f"val ≥ {acc:.0%} at every evaluation to the end, for ≥ {window:,} steps"
 
 

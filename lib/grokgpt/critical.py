@@ -2,8 +2,9 @@
 weight decay makes memorising the cheaper solution, so a network trained from scratch does not grok and a grokked
 network trained on that few equations ungroks (validation falls back towards chance, train stays fitted).
 
-One table, one row per run: its curve (how it started), D (its training equations) and the final accuracies;
-from it the bracket of sizes between which a curve crosses LEVEL, and each size's ungrokking outcome."""
+Both read one table, a row per run (`analysis.crossings` renamed): its curve (how it started), seed, D (its
+training equations), acc and train (its final validation and train accuracy). From it: the bracket of sizes
+between which a curve crosses LEVEL, and each size's ungrokking outcome."""
 
 from __future__ import annotations
 
@@ -11,22 +12,13 @@ import math
 
 import pandas as pd
 
-from grokgpt.analysis import THRESHOLD, last_evaluation
+from grokgpt.analysis import THRESHOLD
 
 LEVEL = 0.5  # the critical size: where final validation accuracy crosses 50% (chance is 1/p)
-UNGROK_OUTCOMES = ("ungrokked", "split", "kept")  # the order a table sorts them in
-
-
-def final(metrics: pd.DataFrame, curve: str) -> pd.DataFrame:
-    """One row per run of a `runs.collect` table: run, seed, curve, D (its train_size), acc (final validation
-    accuracy) and train (final train accuracy)."""
-    last = last_evaluation(metrics).pivot_table(index=["run", "seed", "train_size"], columns="split", values="acc")
-    out = last.reset_index().rename(columns={"train_size": "D", "val": "acc"})
-    return out[["run", "seed", "D", "acc", "train"]].assign(curve=curve)
 
 
 def bracket(final: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
-    """Per curve of a `final` table, the two sizes between which the curve's median crosses `level`: below, the
+    """Per curve of the table, the two sizes between which the curve's median crosses `level`: below, the
     largest D whose median is under it; above, the smallest larger D whose median is at or over it (NaN where the
     crossing lies outside the sizes tried). Also the number of sizes and runs, and the sizes where the seeds
     disagree (some under, some over)."""
@@ -43,7 +35,7 @@ def bracket(final: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
 
 
 def ungrokking(final: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
-    """Per size D of a `final` table of runs that started grokked: runs, the range of final validation accuracy, the
+    """Per size D of the table's runs that started grokked: runs, the range of final validation accuracy, the
     lowest final train accuracy and the outcome, the one decision every table and conclusion reads:
     - ungrokked: every run ends under `level` while still fitting its D equations (train >= THRESHOLD);
     - kept: every run ends at or over `level`;

@@ -39,7 +39,7 @@ ARITH_CHARS = "0123456789" + SYMBOLS + "=\n"  # the character alphabet of every 
 # 25 s and 0.7 GB on two cores; p = 100003 would be 10^10 equations and a MemoryError after minutes.
 MAX_MODULUS = 1000
 MAX_SAMPLES = 1_000_000  # draws of the seed's protocol: 200 times its 5000, about 0.3 GB in Python
-MAX_SEED = 2**32 - 1  # as TrainConfig's
+MAX_SEED = 2**32 - 1  # seeds are 32-bit everywhere (numpy's limit; torch takes more): data's and training's
 
 Equation = tuple[int, str, int, int]
 

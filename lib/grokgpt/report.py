@@ -43,12 +43,6 @@ def accuracy(value: float) -> str:
     return "1.000" if value == 1 else f"{value:.4g}" if value > 0.1 else f"{value:.3f}"
 
 
-def count(n: int, total: int, what: str = "runs") -> str:
-    """`2 of 3 runs`, `1 of 1 run`."""
-    n, total = int(n), int(total)
-    return f"{n} of {total} {what}" if total != 1 else f"{n} of 1 {what.rstrip('s')}"
-
-
 def label(value) -> str:
     """A setting's value as the report prints it: 0.5, 1e-05, 'weight decay 1 + Grokfast'."""
     return f"{value:g}" if isinstance(value, int | float) else str(value)

@@ -24,7 +24,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from grokgpt import analysis, store
-from grokgpt.data import Dataset, Rows
+from grokgpt.data import MAX_SEED, SPLITS, Dataset, Rows
 from grokgpt.devices import NAMES, check_device
 from grokgpt.grokfast import gradfilter_ema
 from grokgpt.model import GPT
@@ -32,9 +32,7 @@ from grokgpt.model import GPT
 EVAL_CHUNK = 8192  # rows per forward pass when evaluating a whole split
 LOSS_DTYPES = {"float32": torch.float32, "float64": torch.float64}
 AUTOCAST = {"none": None, "bfloat16": torch.bfloat16}
-STOP_SPLITS = ("train", "val", "test")  # the splits a data set can have (data.SPLITS)
 MAX_STEPS = 10_000_000  # a step budget beyond this runs for months on a CPU: surely a typo
-MAX_SEED = 2**32 - 1  # seeds are 32-bit everywhere (numpy's limit; torch takes more)
 SNAPSHOT_ENV = "GROKGPT_SNAPSHOT_SECONDS"  # seconds of training between snapshots (default 300)
 
 
@@ -81,8 +79,8 @@ class TrainConfig:
             raise ValueError(f"lr must be > 0 and weight_decay >= 0, got {self.lr!r} and {self.weight_decay!r}")
         if self.grokfast_lamb < 0:
             raise ValueError(f"grokfast_lamb must be >= 0 (0 turns Grokfast off), got {self.grokfast_lamb!r}")
-        if self.stop_split not in STOP_SPLITS:
-            raise ValueError(f"stop_split must be one of {', '.join(STOP_SPLITS)}, got {self.stop_split!r}")
+        if self.stop_split not in SPLITS:
+            raise ValueError(f"stop_split must be one of {', '.join(SPLITS)}, got {self.stop_split!r}")
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1 and 0 <= self.grokfast_alpha < 1):
             raise ValueError("beta1, beta2 and grokfast_alpha must be in [0, 1)")
         if self.stop_acc is not None and not 0 < self.stop_acc <= 1:
@@ -157,7 +155,8 @@ def train(
     With `snapshot` (a file path), the run saves everything it needs to go on (weights, AdamW's state, every
     random generator, the metrics so far and the caller's `state`, a dict the callback fills) at an evaluation
     every $GROKGPT_SNAPSHOT_SECONDS of training (default 300), and starts from that file when it exists: a resumed
-    run's metrics equal an uninterrupted run's, elapsed time aside. The file is removed once the run is done.
+    run's metrics equal an uninterrupted run's, elapsed time aside. The file stays: the caller removes it once it has
+    stored the run (`sweeps`).
     """
     device = check_device(cfg.device)
     torch.manual_seed(cfg.seed)  # the batch order; the caller seeded the initialisation (GPT.seeded)
