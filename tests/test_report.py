@@ -161,8 +161,10 @@ def test_figures_are_numbered_in_reading_order_and_cited_by_number():
 
 def test_the_abstract_quotes_the_facts_and_leaves_out_what_is_missing():
     facts = {"04_grokking": dict(fraction_big=0.5, runs_big=3, median_big=2300.0, delay_big=4.6, fraction_small=0.3,
-                                 median_small=6700.0, delay_small=22.3)}  # fmt: skip
+                                 median_small=6700.0, delay_small=22.3, n_layer=2, task="a / b mod 97"),
+             "05_ablations": dict(wd_held=[0.3, 1.0], wd_budget=12000)}  # fmt: skip
     text = document.abstract(facts)
     assert "2,300" in text and "6,700" in text and "22×" in text and "leak" not in text
+    assert "A 2-layer GPT memorises a / b mod 97" in text and "0.3 and 1, " in text and "within 12,000 steps" in text
     assert len(text.split()) <= 200
     assert "No runs yet" in document.abstract({})

@@ -152,10 +152,11 @@ def abstract(facts: dict[str, dict]) -> str:
     said = []
     numeric = lambda f, *keys: all(isinstance(f.get(k), int | float) and f[k] == f[k] for k in keys)  # noqa: E731
     f4 = f4 if numeric(f4, "median_big", "delay_big", "median_small", "delay_small") else {}
-    f5 = f5 if numeric(f5, "exponent", "seed_prediction") else {k: v for k, v in f5.items() if k == "wd_held"}
+    f5 = f5 if numeric(f5, "exponent", "seed_prediction") else {k: v for k, v in f5.items() if k.startswith("wd_")}
     if f4:
         said.append(
-            f"A 2-layer GPT memorises a / b mod 97 within a few hundred steps and generalises much later: at training "
+            f"A {f4['n_layer']}-layer GPT memorises {f4['task']} within a few hundred steps and generalises much later: at "
+            "training "
             f"fraction {f4['fraction_big']:g} validation accuracy held 99% from step {f4['median_big']:,.0f} (median "
             f"of {f4['runs_big']} seeds), {f4['delay_big']:.2g}× after train accuracy reached 99%; at "
             f"{f4['fraction_small']:g}, from step {f4['median_small']:,.0f}, {f4['delay_small']:.2g}× later. The "
@@ -163,16 +164,16 @@ def abstract(facts: dict[str, dict]) -> str:
         )
     if f5.get("wd_held"):
         said.append(
-            f"Grokking needs weight decay: with one layer it held in every run at weight decay "
+            f"With one layer, grokking held in every run at weight decay "
             f"{' and '.join(f'{w:g}' for w in f5['wd_held'])}, while heavier decay underfits and lighter decay had not "
-            "grokked within 12,000 steps."
+            f"grokked within {f5['wd_budget']:,} steps."
         )
     if f5.get("seed_prediction"):
         lo, hi = f5["seed_interval"]
         said.append(
-            f"The steps to grok grow as fraction^{f5['exponent']:.2g}; extrapolated to the seed report's 500 "
-            f"equations that is about {report.rounded(f5['seed_prediction'])} steps (95% bootstrap "
-            f"{report.rounded(lo)}–{report.rounded(hi)}), so its question stays open."
+            f"The steps to grok grow as fraction^{f5['exponent']:.2g}; extrapolated to the seed report's "
+            f"{f5['seed_size']} equations that is about {report.rounded(f5['seed_prediction'])} steps (95% bootstrap "
+            f"{report.rounded(lo)}–{report.rounded(hi)}), so the trend alone cannot answer its question."
         )
     if f2 and f3:
         said.append(
