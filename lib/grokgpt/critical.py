@@ -3,7 +3,8 @@ weight decay makes memorising the cheaper solution, so a network trained from sc
 network trained on that few equations ungroks (validation falls back towards chance, train stays fitted).
 
 Both read one table, a row per run (`analysis.crossings` renamed): its curve (how it started), seed, D (its
-training equations), acc and train (its final validation and train accuracy). From it: the bracket of sizes
+training equations), acc and train (its final validation and train accuracy), val_gain (the change of
+validation accuracy over the last quarter of the run). From it: the bracket of sizes
 between which a curve crosses LEVEL, and each size's ungrokking outcome."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import math
 
 import pandas as pd
 
-from grokgpt.analysis import THRESHOLD
+from grokgpt.analysis import RISING, THRESHOLD
 
 LEVEL = 0.5  # the critical size: where final validation accuracy crosses 50% (chance is 1/p)
 
@@ -36,15 +37,18 @@ def bracket(final: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
 
 def ungrokking(final: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     """Per size D of the table's runs that started grokked: runs, the range of final validation accuracy, the
-    lowest final train accuracy and the outcome, the one decision every table and conclusion reads:
+    lowest final train accuracy, the steepest late fall and the outcome, the one decision every table and
+    conclusion reads:
     - ungrokked: every run ends under `level` while still fitting its D equations (train >= THRESHOLD);
-    - kept: every run ends at or over `level`;
+    - falling: not so, but some run's validation accuracy still fell by more than RISING over the last quarter of
+      its run: a longer budget may see it ungrok (the analogue of `analysis.outcomes`' "rising");
+    - kept: every run ends at or over `level`, none still falling;
     - split: anything else (seeds on both sides, or a run that no longer fits its own equations)."""
     g = final.groupby("D")
     out = pd.DataFrame({"runs": g.size(), "val_final_min": g["acc"].min(), "val_final_max": g["acc"].max(),
-                        "train_final_min": g["train"].min()})  # fmt: skip
-    fits = out["train_final_min"] >= THRESHOLD
+                        "train_final_min": g["train"].min(), "late_change": g["val_gain"].min()})  # fmt: skip
     out["outcome"] = "split"
-    out.loc[(out["val_final_max"] < level) & fits, "outcome"] = "ungrokked"
     out.loc[out["val_final_min"] >= level, "outcome"] = "kept"
+    out.loc[out["late_change"] < -RISING, "outcome"] = "falling"
+    out.loc[(out["val_final_max"] < level) & (out["train_final_min"] >= THRESHOLD), "outcome"] = "ungrokked"
     return out
