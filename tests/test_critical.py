@@ -40,3 +40,11 @@ def test_a_size_ungroks_only_when_every_run_falls_under_half_and_still_fits_its_
         and u.loc[500, "train_final_min"] == 0.8
     )
     assert u.loc[1000, "late_change"] == -0.1
+
+
+def test_a_run_ungroks_for_good_from_the_evaluation_after_its_last_one_at_half_or_more():
+    rows = [{"run": run, "split": split, "step": 100 * i, "acc": acc}
+            for run, accs in {"a": [1.0, 0.4, 0.6, 0.3, 0.1], "b": [1.0, 0.9, 0.8, 0.6, 0.55], "c": [0.2, 0.1]}.items()
+            for i, acc in enumerate(accs) for split in ("train", "val")]  # fmt: skip
+    got = critical.under_from(pd.DataFrame(rows))
+    assert got["a"] == 300 and math.isnan(got["b"]) and got["c"] == 0  # a dipped under at 100, came back at 200

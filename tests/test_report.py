@@ -166,5 +166,8 @@ def test_the_abstract_quotes_the_facts_and_leaves_out_what_is_missing():
     text = document.abstract(facts)
     assert "2,300" in text and "6,700" in text and "22×" in text and "leak" not in text
     assert "A 2-layer GPT memorises a / b mod 97" in text and "0.3 and 1, " in text and "within 12,000 steps" in text
+    assert "Ungrokking" not in text  # no critical size among the facts: no sentence about it
+    facts["05_ablations"] |= dict(critical_below=750, critical_val="0.003–0.25", seed_size=500)
+    assert "trained on 750 or fewer of its own equations" in document.abstract(facts)
     assert len(text.split()) <= 200
     assert "No runs yet" in document.abstract({})

@@ -52,3 +52,15 @@ def ungrokking(final: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     out.loc[out["late_change"] < -RISING, "outcome"] = "falling"
     out.loc[(out["val_final_max"] < level) & (out["train_final_min"] >= THRESHOLD), "outcome"] = "ungrokked"
     return out
+
+
+def under_from(metrics: pd.DataFrame, level: float = LEVEL) -> pd.Series:
+    """Per run of a `runs.collect` table, the first evaluation from which validation accuracy stays under `level`
+    to the end of the run: where it ungrokked for good (NaN for a run that ends at or over `level`)."""
+
+    def first(val: pd.DataFrame) -> float:
+        over = val.loc[val["acc"] >= level, "step"]
+        later = val.loc[val["step"] > over.max(), "step"] if len(over) else val["step"]
+        return float(later.min()) if len(later) else math.nan
+
+    return metrics[metrics["split"] == "val"].groupby("run")[["step", "acc"]].apply(first)

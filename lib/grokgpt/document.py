@@ -152,7 +152,11 @@ def abstract(facts: dict[str, dict]) -> str:
     said = []
     numeric = lambda f, *keys: all(isinstance(f.get(k), int | float) and f[k] == f[k] for k in keys)  # noqa: E731
     f4 = f4 if numeric(f4, "median_big", "delay_big", "median_small", "delay_small") else {}
-    f5 = f5 if numeric(f5, "exponent", "seed_prediction") else {k: v for k, v in f5.items() if k.startswith("wd_")}
+    f5 = (
+        f5
+        if numeric(f5, "exponent", "seed_prediction")
+        else {k: v for k, v in f5.items() if k.startswith(("wd_", "critical_")) or k == "seed_size"}
+    )
     if f4:
         said.append(
             f"A {f4['n_layer']}-layer GPT memorises {f4['task']} within a few hundred steps and generalises much later: at "
@@ -174,6 +178,12 @@ def abstract(facts: dict[str, dict]) -> str:
             f"The steps to grok grow as fraction^{f5['exponent']:.2g}; extrapolated to the seed report's "
             f"{f5['seed_size']} equations that is about {report.rounded(f5['seed_prediction'])} steps (95% bootstrap "
             f"{report.rounded(lo)}–{report.rounded(hi)}), so the trend alone cannot answer its question."
+        )
+    if numeric(f5, "critical_below", "seed_size"):
+        said.append(
+            f"Ungrokking answers it: trained on {f5['critical_below']:,} or fewer of its own equations, a grokked "
+            f"network loses its general solution (validation falls to {f5['critical_val']}), so more steps would "
+            f"not have made the seed report's run on {f5['seed_size']} equations grok."
         )
     if f2 and f3:
         said.append(
