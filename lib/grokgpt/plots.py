@@ -386,15 +386,16 @@ def critical(
         ax.plot(med.index, med.to_numpy(), color=color, lw=1.5, label=f"{curve} (median)")
         for i, seed in enumerate(seeds):
             mine = t[t["seed"] == seed]
-            ax.scatter(mine["D"], mine["acc"], color=color, s=18, alpha=0.7, marker=SEED_MARKERS[i % len(SEED_MARKERS)],
-                       label=f"{curve}, seed {seed}" if len(seeds) > 1 else None)  # fmt: skip
+            ax.scatter(mine["D"], mine["acc"], color=color, s=18, alpha=0.7, marker=SEED_MARKERS[i % len(SEED_MARKERS)])
     ax.axhline(level, color="grey", lw=0.8, ls=":")
     if mark is not None:
         ax.axvline(mark, color="black", lw=0.8, ls="--", label=f"D = {mark}")
+    for i, seed in enumerate(seeds if len(seeds) > 1 else []):  # the markers, once for every curve
+        ax.scatter([], [], color="grey", s=18, marker=SEED_MARKERS[i % len(SEED_MARKERS)], label=f"seed {seed}")
     ax.set(xscale="log", xlabel="training equations D", ylabel="final validation accuracy", ylim=(-0.03, 1.03),
            title=title)  # fmt: skip
     sizes = sorted(final["D"].unique())
     ax.set_xticks(sizes, [f"{d:g}" for d in sizes])
     ax.xaxis.set_minor_locator(plt.NullLocator())
-    ax.legend(fontsize=7, ncol=2)
+    ax.legend(fontsize=7, loc="upper left")
     return fig
