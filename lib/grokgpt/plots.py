@@ -19,8 +19,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from grokgpt import critical as critical_size
 from grokgpt import report, store
+from grokgpt.critical import LEVEL
 
 SPLIT_COLORS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
 LINESTYLES = ["-", "--", ":", "-."]
@@ -371,9 +371,7 @@ def prediction_map(maps: dict[str, pd.DataFrame], title: str = "") -> Figure:
 CURVE_COLORS = ["tab:purple", "tab:green", "tab:brown"]
 
 
-def critical(
-    final: pd.DataFrame, mark: int | None = None, level: float = critical_size.LEVEL, title: str = ""
-) -> Figure:
+def critical(final: pd.DataFrame, mark: int | None = None, level: float = LEVEL, title: str = "") -> Figure:
     """Final validation accuracy against the training-set size D, one curve per `curve` (its median line), each
     run a point (marker by seed); `mark` draws a vertical line at one size (the seed report's 500), `level` the
     crossing that defines the critical size."""
