@@ -4,8 +4,8 @@ network trained on that few equations ungroks (validation falls back towards cha
 
 Both read one table, a row per run (`analysis.crossings` renamed): its curve (how it started), seed, D (its
 training equations), acc and train (its final validation and train accuracy), val_gain (the change of
-validation accuracy over the last quarter of the run). From it: the bracket of sizes
-between which a curve crosses LEVEL, and each size's ungrokking outcome."""
+validation accuracy over the last quarter of the run). From it: the bracket of sizes between which a curve
+crosses LEVEL, and each size's ungrokking outcome; and, from a run's metrics, where it ungrokked for good."""
 
 from __future__ import annotations
 

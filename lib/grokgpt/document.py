@@ -159,9 +159,8 @@ def abstract(facts: dict[str, dict]) -> str:
     )
     if f4:
         said.append(
-            f"A {f4['n_layer']}-layer GPT memorises {f4['task']} within a few hundred steps and generalises much later: at "
-            "training "
-            f"fraction {f4['fraction_big']:g} validation accuracy held 99% from step {f4['median_big']:,.0f} (median "
+            f"A {f4['n_layer']}-layer GPT memorises {f4['task']} within a few hundred steps and generalises much "
+            f"later: at training fraction {f4['fraction_big']:g} validation accuracy held 99% from step {f4['median_big']:,.0f} (median "
             f"of {f4['runs_big']} seeds), {f4['delay_big']:.2g}× after train accuracy reached 99%; at "
             f"{f4['fraction_small']:g}, from step {f4['median_small']:,.0f}, {f4['delay_small']:.2g}× later. The "
             "grokked embedding lives on a few Fourier frequencies over the discrete logarithm (Nanda et al. 2023)."
