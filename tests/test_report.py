@@ -30,6 +30,9 @@ def test_steps_and_spans_print_integers_and_censoring():
     assert report.steps(1900.0) == "1,900" and report.steps(float("nan"), 12000) == "> 12,000"
     assert report.steps(None) == "–" and report.span(pd.Series([1800.0, 2200.0, None])) == "1,800–2,200"
     assert report.span(pd.Series([0.0121, 0.0124]), report.accuracy) == "0.012"  # never "0.012–0.012"
+    assert [report.accuracy(a) for a in (0.0031, 0.39634, 0.99964, 0.999996, 1.0)] == [
+        "0.003", "0.396", "0.9996", "0.999996", "1.000"
+    ]  # fmt: skip
     assert report.rounded(123_336.1) == "123,000"
 
 

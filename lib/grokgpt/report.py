@@ -39,8 +39,14 @@ def span(values: pd.Series, fmt=steps) -> str:
 
 
 def accuracy(value: float) -> str:
-    """At most 4 significant digits, never rounded up to a perfect score: 0.9996, 0.492, 1.000 only when exact."""
-    return "1.000" if value == 1 else f"{value:.4g}" if value > 0.1 else f"{value:.3f}"
+    """Three decimals, more only where three would round up to a perfect score: 0.003, 0.396, 0.9996; 1.000 only
+    when exact."""
+    if value == 1:
+        return "1.000"
+    digits = 3
+    while float(f"{value:.{digits}f}") >= 1:  # a run that missed one equation in 10,000 is not perfect
+        digits += 1
+    return f"{value:.{digits}f}"
 
 
 def label(value) -> str:
