@@ -17,9 +17,9 @@ def test_the_bracket_lies_between_the_sizes_where_the_median_crosses_half():
     )
     b = critical.bracket(final)
     assert (b.loc["ungrok", "below"], b.loc["ungrok", "above"]) == (250, 500)
-    assert b.loc["ungrok", "seeds disagree at"] == [250, 500]
+    assert b.loc["ungrok", "seeds disagree at"] == "250, 500"
     assert b.loc["scratch", "below"] == 1000 and math.isnan(b.loc["scratch", "above"])  # beyond the sizes tried
-    assert b.loc["scratch", "runs"] == 6
+    assert b.loc["scratch", "runs"] == 6 and b.loc["scratch", "seeds disagree at"] == "none"
 
 
 def test_a_size_ungroks_only_when_every_run_falls_under_half_and_still_fits_its_equations():

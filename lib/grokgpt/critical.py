@@ -22,7 +22,7 @@ def bracket(final: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
     """Per curve of the table, the two sizes between which the curve's median crosses `level`: below, the
     largest D whose median is under it; above, the smallest larger D whose median is at or over it (NaN where the
     crossing lies outside the sizes tried). Also the number of sizes and runs, and the sizes where the seeds
-    disagree (some under, some over)."""
+    disagree (some under, some over), as the table prints them: "250, 500" or "none"."""
     rows = []
     for curve, t in final.groupby("curve", sort=False):
         med = t.groupby("D")["acc"].median().sort_index()
@@ -31,7 +31,7 @@ def bracket(final: pd.DataFrame, level: float = LEVEL) -> pd.DataFrame:
         high = med[(med >= level) & (med.index > (below if len(low) else -math.inf))]
         split = t.groupby("D")["acc"].agg(lambda a: bool((a < level).any() and (a >= level).any()))
         rows.append({"curve": curve, "below": below, "above": high.index.min() if len(high) else math.nan,
-                     "sizes": len(med), "runs": len(t), "seeds disagree at": list(split[split].index)})  # fmt: skip
+                     "sizes": len(med), "runs": len(t), "seeds disagree at": ", ".join(f"{d:,}" for d in split[split].index) or "none"})  # fmt: skip
     return pd.DataFrame(rows).set_index("curve")
 
 
