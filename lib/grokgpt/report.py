@@ -44,7 +44,7 @@ def accuracy(value: float) -> str:
     if value == 1:
         return "1.000"
     digits = 3
-    while float(f"{value:.{digits}f}") >= 1:  # a run that missed one equation in 10,000 is not perfect
+    while value < 1 and float(f"{value:.{digits}f}") >= 1:  # a run that missed one equation in 10,000 is not perfect
         digits += 1
     return f"{value:.{digits}f}"
 
