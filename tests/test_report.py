@@ -81,6 +81,23 @@ def test_the_separable_model_scales_the_trend_by_the_weight_decays_slow_down():
     assert got.iloc[:3].tolist() == [200.0, 400.0, 800.0] and math.isnan(got.iloc[3])
 
 
+def test_an_arm_comparison_is_decided_once_one_arm_holds():
+    """Grokfast off and on: the arm that never holds is "did not grok" only with a budget of 4× the other arm's
+    median; while neither arm holds, nothing decides either, however long the budget."""
+
+    def arms(on, off):
+        frames = [long_metrics(f"{lamb}{i}", [0.1] + [1.0] * (len(v) - 1), v, stop_after=100,
+                               max_steps=100 * (len(v) - 1)).assign(wd=0.0, lamb=lamb, seed=i)
+                  for lamb, v in ((2.0, on), (0.0, off)) for i in range(3)]  # fmt: skip
+        s = analysis.summarise(analysis.crossings(pd.concat(frames), keep=["wd", "lamb", "seed"]), ["wd", "lamb"])
+        return analysis.outcomes(s, 50, analysis.compared(s, "lamb")).outcome.to_dict()
+
+    flat = [0.0] + [0.1] * 9  # 900 steps, never held
+    assert arms(GROKS, flat) == {(0.0, 0.0): "did not grok", (0.0, 2.0): "held"}  # 900 >= 4 × 200
+    assert arms(GROKS, NEVER) == {(0.0, 0.0): "beyond", (0.0, 2.0): "held"}  # 300 < 4 × 200
+    assert arms(flat, flat) == {(0.0, 0.0): "beyond", (0.0, 2.0): "beyond"}  # neither holds: nothing decides
+
+
 def test_summary_table_keeps_censored_cells_and_shows_the_outcome():
     s = analysis.summarise(table(a=(1.0, [GROKS]), b=(0.0, [NEVER])), "wd")
     out = report.summary_table(s, analysis.outcomes(s, 200))
@@ -113,6 +130,19 @@ def test_the_trend_refits_bracket_an_exact_power_law():
     lo, hi = analysis.interval(fits["bootstrap"], 0.1)
     assert lo <= a * 0.1**b <= hi and len(fits["leave one out"]) == 3
     assert all(f is None for f in fits["leave one out"])  # two fractions left: no trend
+
+
+def test_the_bootstrap_resamples_only_the_fractions_the_trend_rests_on():
+    """A fraction without a median (1 of 3 runs held, far off the law) is left out of the fit, so it is left out of
+    every refit too, even a resample that draws its one held run three times."""
+    law = [long_metrics(f"f{f}s{i}", [1.0] * 2, [0.0] * int(round(2 / f)) + [1.0] * 3, stop_after=100,
+                        max_steps=100_000).assign(train_frac=f, seed=i) for f in (0.2, 0.4, 0.8) for i in range(3)]  # fmt: skip
+    off = [long_metrics(f"f0.9s{i}", [1.0] * 2, [0.0] * 20 + [1.0] * 3 if i == 0 else [0.0] * 25, stop_after=100,
+                        max_steps=100_000).assign(train_frac=0.9, seed=i) for i in range(3)]  # fmt: skip
+    t = analysis.crossings(pd.concat(law + off), keep=["train_frac", "seed"])
+    a, b = analysis.trend(analysis.summarise(t, "train_frac"))
+    fits = analysis.trend_fits(t, n=40)
+    assert all(f == pytest.approx((a, b)) for f in fits["bootstrap"])
 
 
 def test_a_doctored_run_table_fails_the_check_when_publishing():
@@ -165,12 +195,21 @@ def test_figures_are_numbered_in_reading_order_and_cited_by_number():
 def test_the_abstract_quotes_the_facts_and_leaves_out_what_is_missing():
     facts = {"04_grokking": dict(fraction_big=0.5, runs_big=3, median_big=2300.0, delay_big=4.6, fraction_small=0.3,
                                  median_small=6700.0, delay_small=22.3, n_layer=2, task="a / b mod 97"),
-             "05_ablations": dict(wd_held=[0.3, 1.0], wd_budget=12000)}  # fmt: skip
+             "05_ablations": dict(wd_held=[0.3, 1.0], wd_fraction=0.5, wd_budget=12000)}  # fmt: skip
     text = document.abstract(facts)
     assert "2,300" in text and "6,700" in text and "22×" in text and "leak" not in text
-    assert "A 2-layer GPT memorises a / b mod 97" in text and "0.3 and 1, " in text and "within 12,000 steps" in text
+    assert (
+        "A 2-layer GPT memorises a / b mod 97" in text
+        and "fraction 0.5, grokking" in text
+        and "0.3 and 1; " in text
+        and "within 12,000 steps" in text
+    )
     assert "Ungrokking" not in text  # no critical size among the facts: no sentence about it
     facts["05_ablations"] |= dict(critical_below=750, critical_val="0.003–0.25", seed_size=500)
     assert "trained on 750 or fewer of its own equations" in document.abstract(facts)
+    assert "from scratch" not in document.abstract(facts)  # the curve from scratch is not among the facts yet
+    facts["05_ablations"] |= dict(critical_scratch_open=2000, critical_scratch_steps=30000)
+    assert "no run from scratch on 2,000 or fewer held within 30,000 steps" in document.abstract(facts)
+    assert document.abstract(facts).count("\n- ") == 3  # one bullet a finding
     assert len(text.split()) <= 200
     assert "No runs yet" in document.abstract({})

@@ -285,15 +285,25 @@ def separable(fitted: tuple[float, float] | None, slowdown: pd.Series, index: pd
     return pd.Series(a * f**b * s, index=index)
 
 
+def compared(summary: pd.DataFrame, arm: str = "grokfast_lamb") -> pd.Series:
+    """Per row of a summary whose rows come in arms (rows that differ only in the index level `arm`, as Grokfast off
+    and on): the steps a finding there is measured against, the median of the faster arm beside it. An arm
+    comparison is decided once one arm holds: the other then needs DECIDING_FACTOR × that arm's median; where no arm
+    has a median, NaN (nothing decides either arm)."""
+    others = [name for name in summary.index.names if name != arm]
+    return summary["median_held"].groupby(level=others).transform("min")
+
+
 def trend_fits(table: pd.DataFrame, n: int = 400, seed: int = 0, by: str = "train_frac") -> dict[str, list]:
-    """Refits of the fraction trend, from a crossings table: "bootstrap", n refits with each fraction's runs
-    resampled with replacement (the seeds resampled), and "leave one out", one refit without each fitted fraction.
-    Each refit is (a, b), or None where fewer than 3 fractions keep a median."""
+    """Refits of the fraction trend, from a crossings table, both over the fractions the trend rests on
+    (`trend_points`): "bootstrap", n refits with each such fraction's runs resampled with replacement (the seeds
+    resampled), and "leave one out", one refit without each of them. Each refit is (a, b), or None where fewer than
+    3 fractions keep a median."""
     rng = np.random.default_rng(seed)
-    groups = [g for _, g in table.groupby(by)]
+    fitted = trend_points(summarise(table, by)).index
+    groups = [g for f, g in table.groupby(by) if f in fitted]  # a fraction the fit leaves out, every refit leaves out
     boot = [trend(summarise(pd.concat([g.iloc[rng.integers(0, len(g), len(g))] for g in groups]), by))
             for _ in range(n)]  # fmt: skip
-    fitted = trend_points(summarise(table, by)).index
     return {"bootstrap": boot, "leave one out": [trend(summarise(table[table[by] != f], by)) for f in fitted]}
 
 

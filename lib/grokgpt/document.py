@@ -144,8 +144,8 @@ QUESTION = (
 
 
 def abstract(facts: dict[str, dict]) -> str:
-    """The abstract: hand-written sentences, each with the headline numbers of the notebook it summarises; a
-    sentence whose notebook has no numbers yet is left out."""
+    """The abstract: hand-written sentences, one bullet each, with the headline numbers of the notebook it
+    summarises; a sentence whose notebook has no numbers yet is left out."""
     f1, f2, f3, f4, f5 = (
         facts.get(k, {}) for k in ("01_overfit", "02_data", "03_warmup", "04_grokking", "05_ablations")
     )
@@ -160,15 +160,16 @@ def abstract(facts: dict[str, dict]) -> str:
     if f4:
         said.append(
             f"A {f4['n_layer']}-layer GPT memorises {f4['task']} within a few hundred steps and generalises much "
-            f"later: at training fraction {f4['fraction_big']:g} validation accuracy held 99% from step {f4['median_big']:,.0f} (median "
-            f"of {f4['runs_big']} seeds), {f4['delay_big']:.2g}× after train accuracy reached 99%; at "
-            f"{f4['fraction_small']:g}, from step {f4['median_small']:,.0f}, {f4['delay_small']:.2g}× later. The "
-            "grokked embedding lives on a few Fourier frequencies over the discrete logarithm (Nanda et al. 2023)."
+            f"later: at training fraction {f4['fraction_big']:g} validation held 99% from step "
+            f"{f4['median_big']:,.0f} (median of {f4['runs_big']} seeds), {f4['delay_big']:.2g}× after train reached "
+            f"99%; at {f4['fraction_small']:g}, from step {f4['median_small']:,.0f}, {f4['delay_small']:.2g}× later. "
+            "Its embedding ends on a few Fourier frequencies (Nanda et al. 2023)."
         )
     if f5.get("wd_held"):
+        at = f" at training fraction {f5['wd_fraction']:g}" if "wd_fraction" in f5 else ""
         said.append(
-            f"With one layer, grokking held in every run at weight decay "
-            f"{' and '.join(f'{w:g}' for w in f5['wd_held'])}, while heavier decay underfits and lighter decay had not "
+            f"With one layer{at}, grokking held in every run at weight decay "
+            f"{' and '.join(f'{w:g}' for w in f5['wd_held'])}; heavier decay underfits, and lighter decay had not "
             f"grokked within {f5['wd_budget']:,} steps."
         )
     if f5.get("seed_prediction"):
@@ -176,13 +177,20 @@ def abstract(facts: dict[str, dict]) -> str:
         said.append(
             f"The steps to grok grow as fraction^{f5['exponent']:.2g}; extrapolated to the seed report's "
             f"{f5['seed_size']} equations that is about {report.rounded(f5['seed_prediction'])} steps (95% bootstrap "
-            f"{report.rounded(lo)}–{report.rounded(hi)}), so the trend alone cannot answer its question."
+            f"{report.rounded(lo)}–{report.rounded(hi)}): too wide to answer its question."
         )
     if numeric(f5, "critical_below", "seed_size"):
+        scratch = (
+            f", and no run from scratch on {f5['critical_scratch_open']:,} or fewer held within "
+            f"{f5['critical_scratch_steps']:,} steps"
+            if numeric(f5, "critical_scratch_open", "critical_scratch_steps")
+            else ""
+        )
         said.append(
-            f"Ungrokking answers it: trained on {f5['critical_below']:,} or fewer of its own equations, a grokked "
-            f"network loses its general solution (validation falls to {f5['critical_val']}), so more steps would "
-            f"not have made the seed report's run on {f5['seed_size']} equations grok."
+            f"Ungrokking points to the answer: a grokked network trained on {f5['critical_below']:,} or fewer of "
+            f"its own equations loses its general solution (validation ends at {f5['critical_val']}){scratch}: by "
+            f"Varma et al. (2023), the seed report's run on {f5['seed_size']} equations needed more equations, not "
+            "more steps."
         )
     if f2 and f3:
         said.append(
@@ -190,8 +198,9 @@ def abstract(facts: dict[str, dict]) -> str:
             f"a ± b mod p reaches 99% test accuracy in {f3['good']} of {f3['runs']} runs (the seed report: {f3['theirs']})."
         )
     if f1.get("recited"):
-        said.append('And a 1-layer GPT recites "I love machine learning" from "I".')
-    return "**Abstract.** " + (" ".join(said) or "No runs yet: `make runs` computes them.")
+        said.append('A 1-layer GPT recites "I love machine learning" from "I".')
+    bullets = "\n".join(f"- {sentence}" for sentence in said)
+    return "**Abstract.**\n\n" + (bullets or "No runs yet: `make runs` computes them.")
 
 
 INTRODUCTION = """# Introduction

@@ -74,9 +74,10 @@ def curves(
     ax: plt.Axes | None = None,
     each_run: bool = False,
 ) -> Figure:
-    """`metric` against step, one colour per split; with `style_by` (a column such as "p") one line style per
-    value. Where several runs share a line (a "seed" column), the line is their median and the band spans
-    their min to max; with each_run, every run gets its own thin line instead."""
+    """`metric` against step, one colour per split; with `style_by` (a column such as "train_frac") one line style
+    per value, named in the legend as "val, train fraction 0.5". Where several runs share a line (a "seed"
+    column), the line is their median and the band spans their min to max; with each_run, every run gets its own
+    thin line instead."""
     use_style()
     fig, ax = (ax.figure, ax) if ax is not None else plt.subplots()
     if logx:  # step 0 has no place on a log axis: the curves start at the first evaluation after it
@@ -84,8 +85,9 @@ def curves(
     styles = sorted(metrics[style_by].unique()) if style_by else [None]
     for i, value in enumerate(styles):
         sub = metrics if value is None else metrics[metrics[style_by] == value]
+        setting = f"{SETTINGS[style_by]} {report.label(value)}" if style_by in SETTINGS else report.label(value)
         for split, rows in sub.groupby("split", sort=False):
-            label = split if value is None else f"{split}, {style_by} = {value}"
+            label = split if value is None else f"{split}, {setting}"
             if each_run:
                 for j, (_, run) in enumerate(rows.groupby("run", sort=False)):
                     ax.plot(run["step"], run[metric], LINESTYLES[i % len(LINESTYLES)],

@@ -93,6 +93,18 @@ def summary_table(summary: pd.DataFrame, decisions: pd.DataFrame | None = None) 
     return out
 
 
+def ungrokking_table(ungrok: pd.DataFrame) -> pd.DataFrame:
+    """05 (h): a `critical.ungrokking` table as the report prints it."""
+    out = pd.DataFrame(index=ungrok.index)
+    out["outcome"] = ungrok["outcome"]
+    out["runs"] = ungrok["runs"]
+    out["final val"] = [span(pd.Series([lo, hi]), accuracy) for lo, hi in
+                        zip(ungrok["val_final_min"], ungrok["val_final_max"], strict=True)]  # fmt: skip
+    out["final train (lowest)"] = ungrok["train_final_min"].map(accuracy)
+    out["val change, last quarter (steepest)"] = ungrok["late_change"].map("{:+.3f}".format)
+    return out
+
+
 def runs_table(table: pd.DataFrame) -> pd.DataFrame:
     """04: one row per run as the report prints it."""
     out = pd.DataFrame(index=table.index)
