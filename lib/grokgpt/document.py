@@ -136,10 +136,9 @@ def _facts(nb: nbformat.NotebookNode) -> dict:
 
 
 QUESTION = (
-    "**The question.** Can a GPT small enough to train on a laptop CPU *grok* modular division (fit its training "
-    "equations early, then generalise to the unseen ones thousands of steps later), where the seed report tried "
-    "and failed? And what makes grokking happen, and how fast: weight decay, the amount of data, learning-rate "
-    "warmup, or a gradient filter?"
+    "**The question.** Can a GPT small enough for a laptop CPU *grok* modular division (fit its training equations "
+    "early, generalise to the unseen ones thousands of steps later), where the seed report failed? And what makes "
+    "grokking happen, and how fast: weight decay, the amount of data, warmup, or a gradient filter?"
 )
 
 
