@@ -26,7 +26,7 @@ SPLIT_COLORS = {"train": "tab:blue", "val": "tab:orange", "test": "tab:green"}
 LINESTYLES = ["-", "--", ":", "-."]
 LABELS = {"acc": "accuracy (whole answer right)", "loss": "cross-entropy loss", "step": "step"}
 SETTINGS = {"grokfast_lamb": "Grokfast λ", "weight_decay": "weight decay", "warmup_steps": "warmup", "train_frac":
-            "train fraction", "n_layer": "layers"}  # fmt: skip  # short names for panel titles
+            "train fraction", "n_layer": "layers", "loss_dtype": "loss"}  # fmt: skip  # short names for panel titles
 PRINT_BOX = (6.7, 4.7)  # inches: the report's text width on A4 (6.73), and the 120 mm the PDF allows a figure's height
 MIN_PRINT_PT = 7.0  # the smallest text a printed figure may have
 
