@@ -201,8 +201,12 @@ def test_the_abstract_quotes_the_facts_and_leaves_out_what_is_missing():
     assert (
         "A 2-layer GPT memorises a / b mod 97" in text
         and "fraction 0.5, grokking" in text
-        and "0.3 and 1; " in text
-        and "within 12,000 steps" in text
+        and "0.3 and 1 within 12,000 steps; heavier decay underfits." in text
+    )
+    later = dict(wd_slower=[[0.1, 13900.0]], wd_long_budget=100000, wd_open=[0.0])
+    assert (
+        "and at 0.1 from step 13,900 (median) given 100,000; heavier decay underfits, and weight decay 0 had not"
+        in (document.abstract({**facts, "05_ablations": {**facts["05_ablations"], **later}}))
     )
     assert "Ungrokking" not in text  # no critical size among the facts: no sentence about it
     facts["05_ablations"] |= dict(critical_below=750, critical_val="0.003–0.25", seed_size=500)

@@ -166,10 +166,14 @@ def abstract(facts: dict[str, dict]) -> str:
         )
     if f5.get("wd_held"):
         at = f" at training fraction {f5['wd_fraction']:g}" if "wd_fraction" in f5 else ""
+        later = "".join(f", and at {w:g} from step {m:,.0f} (median) given {f5['wd_long_budget']:,}"
+                        for w, m in f5.get("wd_slower", []))  # fmt: skip
+        still = " and ".join(f"{w:g}" for w in f5.get("wd_open", []))
+        opened = f", and weight decay {still} had not grokked within {f5['wd_budget']:,} steps" if still else ""
         said.append(
             f"With one layer{at}, grokking held in every run at weight decay "
-            f"{' and '.join(f'{w:g}' for w in f5['wd_held'])}; heavier decay underfits, and lighter decay had not "
-            f"grokked within {f5['wd_budget']:,} steps."
+            f"{' and '.join(f'{w:g}' for w in f5['wd_held'])} within {f5['wd_budget']:,} steps{later}; heavier decay "
+            f"underfits{opened}."
         )
     if f5.get("seed_prediction"):
         lo, hi = f5["seed_interval"]
