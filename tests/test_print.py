@@ -6,7 +6,7 @@ import nbformat
 import pandas as pd
 import pytest
 
-from grokgpt import document, plots
+from grokgpt import document, plots, sweepplots
 
 
 def test_a_figure_wider_than_the_page_prints_its_text_smaller_and_save_figure_says_so(tmp_path, monkeypatch):
@@ -31,7 +31,7 @@ def _summary(fracs, wds):
 
 def test_the_phase_diagram_prints_readably_and_labels_both_ends_of_its_colour_bar():
     s = _summary([0.2, 0.3, 0.4, 0.5, 0.8], [0.1, 0.3, 1.0, 3.0])
-    fig = plots.phase(s, title="a / b mod 97: median steps to val held")
+    fig = sweepplots.phase(s, title="a / b mod 97: median steps to val held")
     bar = fig.axes[-1]
     fig.canvas.draw()
     labels = [t.get_text() for t in bar.get_yticklabels() if t.get_text()]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from test_analysis import long_metrics
 
-from grokgpt import analysis, claims, document, experiments, report
+from grokgpt import analysis, claims, document, experiments, frontmatter, report
 
 
 def table(**cells):
@@ -196,7 +196,7 @@ def test_the_abstract_quotes_the_facts_and_leaves_out_what_is_missing():
     facts = {"04_grokking": dict(fraction_big=0.5, runs_big=3, median_big=2300.0, delay_big=4.6, fraction_small=0.3,
                                  median_small=6700.0, delay_small=22.3, n_layer=2, task="a / b mod 97"),
              "05_ablations": dict(wd_held=[0.3, 1.0], wd_fraction=0.5, wd_budget=12000)}  # fmt: skip
-    text = document.abstract(facts)
+    text = frontmatter.abstract(facts)
     assert "2,300" in text and "6,700" in text and "22×" in text and "leak" not in text
     assert (
         "A 2-layer GPT memorises a / b mod 97" in text
@@ -206,14 +206,14 @@ def test_the_abstract_quotes_the_facts_and_leaves_out_what_is_missing():
     later = dict(wd_slower=[[0.1, 13900.0]], wd_long_budget=100000, wd_open=[0.0])
     assert (
         "and at 0.1 from step 13,900 (median) given 100,000; heavier decay underfits, and weight decay 0 had not"
-        in (document.abstract({**facts, "05_ablations": {**facts["05_ablations"], **later}}))
+        in (frontmatter.abstract({**facts, "05_ablations": {**facts["05_ablations"], **later}}))
     )
     assert "Ungrokking" not in text  # no critical size among the facts: no sentence about it
     facts["05_ablations"] |= dict(critical_below=750, critical_val="0.003–0.25", seed_size=500)
-    assert "trained on 750 or fewer of its own equations" in document.abstract(facts)
-    assert "from scratch" not in document.abstract(facts)  # the curve from scratch is not among the facts yet
+    assert "trained on 750 or fewer of its own equations" in frontmatter.abstract(facts)
+    assert "from scratch" not in frontmatter.abstract(facts)  # the curve from scratch is not among the facts yet
     facts["05_ablations"] |= dict(critical_scratch_open=2000, critical_scratch_steps=30000)
-    assert "no run from scratch on 2,000 or fewer held within 30,000 steps" in document.abstract(facts)
-    assert document.abstract(facts).count("\n- ") == 3  # one bullet a finding
+    assert "no run from scratch on 2,000 or fewer held within 30,000 steps" in frontmatter.abstract(facts)
+    assert frontmatter.abstract(facts).count("\n- ") == 3  # one bullet a finding
     assert len(text.split()) <= 200
-    assert "No runs yet" in document.abstract({})
+    assert "No runs yet" in frontmatter.abstract({})
