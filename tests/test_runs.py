@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import torch
 
 from grokgpt import compute, experiments, runs, store, sweeps
 from grokgpt.data import ModularConfig
@@ -125,6 +126,15 @@ def test_sweep_on_a_dask_local_cluster_matches_one_thread_in_process(in_tmp):
     assert all(r.config["env"]["threads"] == 1 for r in on_dask)
     here = compute.compute(specs[1], threads=1, progress=False)
     assert sweeps.compare(on_dask[1].metrics, here.metrics) == []
+
+
+def test_a_run_flushes_subnormals_while_it_trains_and_records_it(in_tmp):
+    tiny_value = torch.tensor(1e-39)  # subnormal in float32
+    flushed = compute.compute(tiny(max_steps=10), threads=1, progress=False)
+    assert flushed.config["env"]["flush_denormal"] is torch.set_flush_denormal(False)  # True where the CPU can
+    assert (tiny_value * 1).item() != 0  # torch's default mode is back once the run is done
+    kept = compute.compute(tiny(max_steps=10), threads=1, progress=False, flush_denormal=False)
+    assert kept.config["env"]["flush_denormal"] is False
 
 
 def test_compare_reports_differences_but_not_elapsed_time(in_tmp):

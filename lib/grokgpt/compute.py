@@ -1,8 +1,19 @@
 """Computing a run: train a spec in this process and return everything it produced as values (`runs.Result`).
 
 A Dask worker calls `compute` and ships the result back; the caller writes it (`runs.write`). A spec with `start`
-begins from another finished run's final weights. The environment it ran in (torch, threads, device, CPU) goes
-into the config's `env`: float kernels differ between CPUs, so bitwise equality holds on the same one only.
+begins from another finished run's final weights. The environment it ran in (torch, threads, device, CPU,
+whether subnormal floats were flushed) goes into the config's `env`: float kernels differ between CPUs, so bitwise
+equality holds on the same one only.
+
+Subnormal floats (below 1.2e-38 in float32) are flushed to zero while a run trains on the CPU. Once a model fits
+its training set almost perfectly, its gradients fall to 1e-20 and below and AdamW's squared-gradient average
+lands among them; x86 CPUs compute with subnormals many times slower (benchmarks/denormal_speed.py measures
+AdamW's step: about 4× here). Runs at weight decay 0.005 without it slowed about six-fold after step 31,000, as
+their training loss fell towards zero. Flushing changes
+values smaller than any the study could resolve (AdamW adds eps = 1e-8 to their square roots). It applies to the
+thread that calls `compute`: torch's extra intra-op threads keep their own mode, so a run on one thread (as the
+sweeps run) is flushed throughout. Runs recorded before this setting carry no `flush_denormal` and ran without it;
+`make verify` retrains each as recorded.
 """
 
 from __future__ import annotations
@@ -26,14 +37,24 @@ def compute(
     progress: bool = True,
     snapshot: Path | None = None,
     start: bytes | None = None,
+    flush_denormal: bool = True,
 ) -> Result:
     """Train spec's run in this process (on `threads` torch threads if given) and return what it produced.
 
     `snapshot`: the file the run saves itself to as it goes, and resumes from (`train`). `start`: the bytes of
     the model.pt that a spec with `start` begins from (a Dask worker gets them from the caller); read from the
-    named run when not given."""
+    named run when not given. `flush_denormal`: flush subnormal floats to zero while training (the module's
+    docstring says why); torch's default mode is restored afterwards."""
     if threads is not None:
         torch.set_num_threads(threads)
+    flushed = flush_denormal and torch.set_flush_denormal(True)  # False where the CPU cannot (not x86 with SSE3)
+    try:
+        return _compute(spec, progress, snapshot, start, flushed)
+    finally:
+        torch.set_flush_denormal(False)
+
+
+def _compute(spec: Spec, progress: bool, snapshot: Path | None, start: bytes | None, flushed: bool) -> Result:
     ds = spec.dataset()
     config = spec.config()
     model = GPT.seeded(spec.model.for_data(ds), spec.train.seed)
@@ -65,6 +86,7 @@ def compute(
         "device": str(resolve_device(spec.train.device)),
         "machine": platform.machine(),
         "cpu": cpu_name(),  # float kernels differ between CPUs: bitwise equality holds on the same one
+        "flush_denormal": flushed,
     }
     spectrum = pd.concat(spectra, ignore_index=True)[["step", "frequency", "norm", "share"]] if spectra else None
     return Result({**config, "env": env}, metrics, spectrum, weights)

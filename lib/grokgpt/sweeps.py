@@ -277,7 +277,9 @@ def verify(n: int = 3, seed: int | None = None, max_seconds: float = 600) -> boo
     here, counts = compute.cpu_name(), {"equal": 0, "DIFFERENT": 0, "other CPU": 0}
     for run in chosen:
         spec, env = runs.spec_of(run.config), run.config.get("env", {})
-        again = compute.compute(spec, threads=env.get("threads", THREADS), progress=False)
+        again = compute.compute(
+            spec, threads=env.get("threads", THREADS), progress=False, flush_denormal=env.get("flush_denormal", False)
+        )
         differences = compare(run.metrics, again.metrics)
         more = f"{len(differences) - 1}{' or more' if len(differences) == 20 else ' more'}"  # compare lists 20 at most
         first = f": {differences[0]}" + (f" (and {more})" if len(differences) > 1 else "")
